@@ -1,0 +1,146 @@
+#pragma once
+// Parquet persistence of closed candles through DuckDB (layout: candle_layout.hpp).
+// Writes are incremental (new part files only) and atomic per file: each file is written in a
+// staging folder, synced, renamed into place and its folder synced, so a crash at any instant
+// leaves every visible file complete. One writer per data folder (an exclusive lock file).
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/ids.hpp"
+#include "store/candle_layout.hpp"
+#include "store/candle_ring.hpp"
+#include "store/duckdb_handle.hpp"
+
+namespace twinstar::store {
+
+// What a completed write guarantees.
+enum class Durability : std::uint8_t {
+  fsync,        // files and folders synced before a write returns: survives power loss
+  rename_only,  // atomic rename without sync: survives a process crash, not a power loss
+};
+
+struct ArchiveOptions {
+  Durability durability = Durability::fsync;
+  bool writer = true;   // take the writer lock, clean staging leftovers and superseded files
+  int threads = 0;      // DuckDB worker threads (0 = its default)
+};
+
+// The closed candles of one series to persist, ascending by open time, unique.
+struct SeriesBatch {
+  SeriesKey key;
+  std::vector<StoredCandle> candles;
+};
+
+// A series found on disk and its live part files, ascending by (period, first_seq).
+struct SeriesFiles {
+  SeriesKey key;
+  std::filesystem::path dir;
+  std::vector<PartFile> parts;
+  std::uintmax_t bytes = 0;
+};
+
+// A file that could not be read, with why.
+struct FileError {
+  std::filesystem::path path;
+  std::string message;
+};
+
+// Rows of one series read from disk, deduplicated by open time (the later write wins).
+struct SeriesRows {
+  SeriesKey key;
+  std::vector<StoredCandle> candles;
+  std::size_t duplicate_rows = 0;    // same open time in two files, same values
+  std::size_t conflicting_rows = 0;  // same open time, different values (later file kept)
+  std::size_t unsorted_files = 0;    // files whose rows were not ascending
+};
+
+struct ReadResult {
+  std::vector<SeriesRows> series;  // same order as requested
+  std::vector<FileError> errors;   // unreadable files; their series are read without them
+};
+
+struct WriteReport {
+  std::uint64_t seq = 0;
+  std::size_t files = 0;
+  std::size_t candles = 0;
+};
+
+struct CompactReport {
+  std::size_t periods = 0;         // periods merged
+  std::size_t files_removed = 0;
+  std::size_t files_written = 0;
+  std::size_t duplicates_dropped = 0;
+  std::vector<FileError> errors;   // periods skipped because a part was unreadable
+};
+
+class CandleArchive {
+ public:
+  // Opens (creating) <data_dir>/candles. Errors: io_error; unavailable when another writer holds it.
+  static Result<std::unique_ptr<CandleArchive>> open(const std::filesystem::path& data_dir, ArchiveOptions options = {});
+  ~CandleArchive();
+  CandleArchive(const CandleArchive&) = delete;
+  CandleArchive& operator=(const CandleArchive&) = delete;
+
+  // Persists every batch in one pass: one new part file per (series, period), published in
+  // ascending time per series, so a crash part-way leaves each series a gap-free prefix.
+  // Thread: any (serialised). Errors: io_error, invalid_argument (value outside DECIMAL(18,8)).
+  Result<WriteReport> write(std::span<const SeriesBatch> batches);
+
+  // Every series folder with its live files. Thread: any. Errors: io_error.
+  Result<std::vector<SeriesFiles>> list();
+  // One series' files (empty parts when none). Errors: io_error.
+  Result<SeriesFiles> files_of(const SeriesKey& key);
+
+  // Reads the newest `newest_n` candles of each series (all when newest_n == 0) in one query.
+  // With dedupe=false, rows sharing an open time are all kept (for integrity checks).
+  // Unreadable files are reported in errors and skipped. Thread: any. Errors: io_error.
+  Result<ReadResult> read(std::span<const SeriesFiles> series, std::size_t newest_n = 0, bool dedupe = true);
+
+  // Merges each period that has at least `min_parts` live files into one file, then deletes
+  // the parts. Never exposes a missing row; a crash may leave superseded parts, which readers
+  // ignore. Thread: any. Errors: io_error.
+  Result<CompactReport> compact(std::size_t min_parts = 2);
+
+  // A read-only DuckDB view `candles` over every file (hive columns exchange, market, symbol,
+  // interval), on this archive's connection, for ad-hoc SQL. Errors: io_error.
+  Result<DuckResult> sql(const std::string& query);
+
+  const std::filesystem::path& candles_root() const noexcept { return root_; }
+  Durability durability() const noexcept { return options_.durability; }
+
+ private:
+  CandleArchive(std::filesystem::path data_dir, ArchiveOptions options);
+  Status init();
+  struct Group {
+    const SeriesKey* key;
+    std::string period;
+    std::span<const StoredCandle> candles;
+    std::uint64_t first_seq;
+    std::uint64_t last_seq;
+  };
+  Result<std::size_t> write_groups(std::span<const Group> groups, std::uint64_t staging_id);
+  Result<SeriesFiles> scan_series(const std::filesystem::path& dir, const SeriesKey& key, std::vector<PartFile>* superseded);
+  // Reads every row of `files` (paths) tagged with the file index. Errors name the file when one fails.
+  Status read_files(const std::vector<const PartFile*>& files, std::vector<std::vector<StoredCandle>>& rows_by_file);
+  Status sync_dir(const std::filesystem::path& dir);
+
+  std::filesystem::path data_dir_;
+  std::filesystem::path root_;
+  std::filesystem::path staging_;
+  ArchiveOptions options_;
+  std::mutex mutex_;  // guards everything below and the DuckDB connection
+  DuckDatabase db_;
+  DuckConnection conn_;
+  int lock_fd_ = -1;
+  std::uint64_t next_seq_ = 1;
+  bool view_created_ = false;
+};
+
+}  // namespace twinstar::store

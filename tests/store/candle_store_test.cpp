@@ -1,0 +1,300 @@
+#include "store/candle_store.hpp"
+
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "core/clock.hpp"
+#include "store_test_util.hpp"
+
+namespace twinstar::store {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::candle_at;
+using testing::key;
+using testing::TempDir;
+
+StoreOptions options_for(const fs::path& dir, std::size_t capacity = 100, std::size_t max_resident = 100) {
+  StoreOptions o;
+  o.data_dir = dir;
+  o.ring_capacity = capacity;
+  o.max_resident_series = max_resident;
+  o.durability = Durability::rename_only;  // tests kill no power; the fsync path is the same code
+  o.compact_every_flushes = 0;
+  return o;
+}
+
+std::unique_ptr<CandleStore> must_open(const StoreOptions& o, const Clock& clock) {
+  auto s = CandleStore::open(o, clock);
+  if (!s) throw std::runtime_error("open failed: " + s.error().message);
+  return std::move(*s);
+}
+
+std::vector<fs::path> parquet_files(const fs::path& dir) {
+  std::vector<fs::path> out;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file() && e.path().extension() == ".parquet") out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST(CandleStore, flushed_candles_come_back_bit_exact_after_restart) {
+  TempDir dir;
+  ManualClock clock;
+  std::vector<Candle> btc, eth;
+  {
+    auto store = must_open(options_for(dir.path()), clock);
+    for (int i = 0; i < 50; ++i) {
+      btc.push_back(candle_at(i, Interval::m15, 1));
+      eth.push_back(candle_at(i, Interval::m15, 2));
+      ASSERT_TRUE(store->append(key("BTCUSDT"), btc.back()));
+      ASSERT_TRUE(store->append(key("ETHUSDT"), eth.back()));
+    }
+    ASSERT_TRUE(store->append(key("BTCUSDT"), candle_at(50, Interval::m15, 1, false)));  // open: not persisted
+    auto report = store->flush().value();
+    EXPECT_EQ(report.series, 2u);
+    EXPECT_EQ(report.candles, 100u);
+  }
+  auto store = must_open(options_for(dir.path()), clock);
+  EXPECT_EQ(store->open_report().series_found, 2u);
+  EXPECT_EQ(store->open_report().candles_loaded, 100u);
+  auto snap = store->snapshot(key("BTCUSDT")).value();
+  EXPECT_EQ(snap.closed, btc);
+  EXPECT_FALSE(snap.open);
+  EXPECT_EQ(store->snapshot(key("ETHUSDT")).value().closed, eth);
+}
+
+TEST(CandleStore, flush_is_incremental_and_never_rewrites_history) {
+  TempDir dir;
+  ManualClock clock;
+  auto store = must_open(options_for(dir.path()), clock);
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(store->append(key("BTCUSDT"), candle_at(i)));
+  ASSERT_TRUE(store->flush());
+  const auto first = parquet_files(dir.path());
+  ASSERT_EQ(first.size(), 1u);
+  const auto first_size = fs::file_size(first[0]);
+  const auto first_mtime = fs::last_write_time(first[0]);
+  EXPECT_EQ(store->flush().value().candles, 0u);  // nothing new: nothing written
+  EXPECT_EQ(parquet_files(dir.path()).size(), 1u);
+  ASSERT_TRUE(store->append(key("BTCUSDT"), candle_at(10)));
+  EXPECT_EQ(store->flush().value().candles, 1u);
+  const auto second = parquet_files(dir.path());
+  ASSERT_EQ(second.size(), 2u);
+  EXPECT_EQ(fs::file_size(first[0]), first_size);
+  EXPECT_EQ(fs::last_write_time(first[0]), first_mtime);
+}
+
+TEST(CandleStore, a_candle_already_on_disk_is_a_duplicate_after_restart) {
+  TempDir dir;
+  ManualClock clock;
+  {
+    auto store = must_open(options_for(dir.path()), clock);
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(store->append(key("BTCUSDT"), candle_at(i)));
+    ASSERT_TRUE(store->flush());
+  }
+  auto store = must_open(options_for(dir.path()), clock);
+  EXPECT_EQ(store->append(key("BTCUSDT"), candle_at(4)).value(), AppendOutcome::duplicate);
+  Candle changed = candle_at(4);
+  changed.volume = Quantity::from_units(1);
+  auto conflict = store->append(key("BTCUSDT"), changed);
+  ASSERT_FALSE(conflict);
+  EXPECT_EQ(conflict.error().code, ErrorCode::conflict);
+  EXPECT_NE(conflict.error().message.find("BTCUSDT"), std::string::npos);
+  EXPECT_EQ(store->flush().value().candles, 0u);
+  EXPECT_EQ(store->get_stats().duplicates, 1u);
+  EXPECT_EQ(store->get_stats().conflicts, 1u);
+}
+
+TEST(CandleStore, least_recently_used_series_are_flushed_evicted_and_reloaded_on_demand) {
+  TempDir dir;
+  ManualClock clock;
+  auto store = must_open(options_for(dir.path(), 100, 2), clock);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(store->append(key("AAAUSDT"), candle_at(i, Interval::m15, 1)));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(store->append(key("BBBUSDT"), candle_at(i, Interval::m15, 2)));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(store->append(key("CCCUSDT"), candle_at(i, Interval::m15, 3)));
+  auto stats = store->get_stats();
+  EXPECT_EQ(stats.series_resident, 2u);
+  EXPECT_EQ(stats.series_known, 3u);
+  EXPECT_EQ(stats.evictions, 1u);
+  const auto usage = store->get_memory_usage();
+  ASSERT_EQ(usage.size(), 3u);
+  EXPECT_FALSE(usage[0].resident);  // AAAUSDT was least recently used
+  EXPECT_EQ(usage[0].candles, 0u);
+  // AAA was persisted on eviction and comes back intact.
+  auto snap = store->snapshot(key("AAAUSDT")).value();
+  ASSERT_EQ(snap.closed.size(), 3u);
+  EXPECT_EQ(snap.closed[2], candle_at(2, Interval::m15, 1));
+  EXPECT_EQ(store->get_stats().series_resident, 2u);
+  EXPECT_EQ(store->get_stats().reloads, 1u);
+  EXPECT_EQ(store->evict_to(1).value(), 1u);
+  EXPECT_EQ(store->get_stats().series_resident, 1u);
+}
+
+TEST(CandleStore, a_full_ring_flushes_instead_of_dropping_unpersisted_candles) {
+  TempDir dir;
+  ManualClock clock;
+  {
+    auto store = must_open(options_for(dir.path(), 4), clock);
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(store->append(key("BTCUSDT"), candle_at(i)));
+    EXPECT_EQ(store->snapshot(key("BTCUSDT")).value().closed.size(), 4u);
+  }  // the destructor flushes the rest
+  StoreOptions o = options_for(dir.path(), 100);
+  auto store = must_open(o, clock);
+  auto snap = store->snapshot(key("BTCUSDT")).value();
+  ASSERT_EQ(snap.closed.size(), 10u);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(snap.closed[i], candle_at(i));
+}
+
+TEST(CandleStore, recovery_reports_exactly_the_gap_to_now) {
+  TempDir dir;
+  ManualClock clock(Timestamp(candle_at(0).open_time));
+  {
+    auto store = must_open(options_for(dir.path()), clock);
+    for (int i = 0; i < 8; ++i) ASSERT_TRUE(store->append(key("BTCUSDT"), candle_at(i)));
+    ASSERT_TRUE(store->flush());
+  }
+  // Restart 5 candles and 7 minutes after the last one closed: candles 8..12 closed, 13 is forming.
+  clock.set(Timestamp(candle_at(13).open_time) + std::chrono::minutes(7));
+  auto store = must_open(options_for(dir.path()), clock);
+  auto gaps = store->recovery_gaps();
+  ASSERT_EQ(gaps.size(), 1u);
+  EXPECT_EQ(gaps[0].last_stored, candle_at(7).open_time);
+  EXPECT_EQ(gaps[0].from, candle_at(8).open_time);
+  EXPECT_EQ(gaps[0].to, candle_at(13).open_time);
+  EXPECT_EQ(gaps[0].missing, 5);
+  // The feed backfills exactly that range; then there is no gap.
+  std::vector<Candle> backfill;
+  for (int i = 8; i < 13; ++i) backfill.push_back(candle_at(i));
+  ASSERT_EQ(store->write_history(key("BTCUSDT"), backfill).value(), 5u);
+  EXPECT_EQ(store->gap_to_now(key("BTCUSDT")).value().missing, 0);
+  EXPECT_EQ(store->snapshot(key("BTCUSDT")).value().closed.size(), 13u);
+  // A series never seen has no history: the feed decides how far back to go.
+  auto fresh = store->gap_to_now(key("NEWUSDT")).value();
+  EXPECT_FALSE(fresh.last_stored);
+  EXPECT_EQ(fresh.missing, 0);
+}
+
+TEST(CandleStore, write_history_fills_a_hole_inside_the_ring) {
+  TempDir dir;
+  ManualClock clock;
+  auto store = must_open(options_for(dir.path()), clock);
+  for (int i : {0, 1, 4, 5}) ASSERT_TRUE(store->append(key("BTCUSDT"), candle_at(i)));
+  std::vector<Candle> hole = {candle_at(2), candle_at(3)};
+  ASSERT_TRUE(store->write_history(key("BTCUSDT"), hole));
+  auto snap = store->snapshot(key("BTCUSDT")).value();
+  ASSERT_EQ(snap.closed.size(), 6u);
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(snap.closed[i], candle_at(i));
+  store.reset();
+  auto again = must_open(options_for(dir.path()), clock);
+  EXPECT_EQ(again->snapshot(key("BTCUSDT")).value().closed.size(), 6u);
+}
+
+TEST(CandleStore, memory_only_store_persists_nothing_and_keeps_the_newest) {
+  ManualClock clock;
+  StoreOptions o;
+  o.ring_capacity = 3;
+  auto store = must_open(o, clock);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(store->append(key("BTCUSDT"), candle_at(i)));
+  EXPECT_EQ(store->snapshot(key("BTCUSDT")).value().closed.front(), candle_at(2));
+  EXPECT_EQ(store->flush().value().candles, 0u);
+  EXPECT_EQ(store->snapshot(key("NOPEUSDT")).error().code, ErrorCode::not_found);
+}
+
+TEST(CandleStore, stats_and_memory_usage_report_what_is_held) {
+  ManualClock clock;
+  StoreOptions o;
+  o.ring_capacity = 1000;
+  auto store = must_open(o, clock);
+  for (int s = 0; s < 3; ++s) {
+    for (int i = 0; i < 1000; ++i) ASSERT_TRUE(store->append(key("S" + std::to_string(s) + "USDT"), candle_at(i)));
+  }
+  auto st = store->get_stats();
+  EXPECT_EQ(st.series_resident, 3u);
+  EXPECT_EQ(st.candles_resident, 3000u);
+  EXPECT_EQ(st.candles_appended, 3000u);
+  EXPECT_LE(static_cast<double>(st.resident_bytes) / st.candles_resident, 64.0);
+  for (const auto& m : store->get_memory_usage()) EXPECT_EQ(m.candles, 1000u);
+}
+
+TEST(CandleStore, a_second_writer_on_the_same_folder_is_refused) {
+  TempDir dir;
+  ManualClock clock;
+  auto first = must_open(options_for(dir.path()), clock);
+  auto second = CandleStore::open(options_for(dir.path()), clock);
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code, ErrorCode::unavailable);
+}
+
+TEST(CandleStore, compaction_merges_parts_and_a_crash_before_deleting_them_shows_no_duplicate) {
+  TempDir dir;
+  ManualClock clock;
+  std::vector<fs::path> parts;
+  {
+    auto store = must_open(options_for(dir.path()), clock);
+    for (int i = 0; i < 20; ++i) {
+      ASSERT_TRUE(store->append(key("BTCUSDT"), candle_at(i)));
+      ASSERT_TRUE(store->flush());
+    }
+    parts = parquet_files(dir.path());
+    ASSERT_EQ(parts.size(), 20u);
+    // Keep copies of two parts, as if the process died between "merged file in" and "parts deleted".
+    fs::copy_file(parts[3], dir.path() / "keep3");
+    fs::copy_file(parts[7], dir.path() / "keep7");
+    auto c = store->compact().value();
+    EXPECT_EQ(c.periods, 1u);
+    EXPECT_EQ(c.files_removed, 20u);
+    EXPECT_EQ(parquet_files(dir.path()).size(), 1u);
+  }
+  fs::rename(dir.path() / "keep3", parts[3]);
+  fs::rename(dir.path() / "keep7", parts[7]);
+  {
+    auto archive = CandleArchive::open(dir.path(), ArchiveOptions{Durability::rename_only, false, 0}).value();
+    auto listed = archive->list().value();
+    ASSERT_EQ(listed.size(), 1u);
+    EXPECT_EQ(listed[0].parts.size(), 1u);  // readers ignore the superseded parts
+    auto rows = archive->read(listed, 0).value();
+    EXPECT_EQ(rows.series[0].candles.size(), 20u);
+    EXPECT_EQ(rows.series[0].duplicate_rows, 0u);
+  }
+  auto store = must_open(options_for(dir.path()), clock);  // the writer deletes them
+  EXPECT_EQ(parquet_files(dir.path()).size(), 1u);
+  auto snap = store->snapshot(key("BTCUSDT")).value();
+  ASSERT_EQ(snap.closed.size(), 20u);
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(snap.closed[i], candle_at(i));
+}
+
+TEST(CandleStore, a_corrupt_parquet_file_is_named_and_the_rest_of_the_store_loads) {
+  TempDir dir;
+  ManualClock clock;
+  {
+    auto store = must_open(options_for(dir.path()), clock);
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(store->append(key("BTCUSDT"), candle_at(i)));
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(store->append(key("ETHUSDT"), candle_at(i)));
+    ASSERT_TRUE(store->flush());
+    for (int i = 10; i < 15; ++i) ASSERT_TRUE(store->append(key("BTCUSDT"), candle_at(i)));
+    ASSERT_TRUE(store->flush());
+  }
+  // Corrupt BTC's newest part: keep the name, scribble over the bytes.
+  fs::path victim;
+  for (const auto& f : parquet_files(dir.path())) {
+    if (f.string().find("BTCUSDT") != std::string::npos) victim = f;  // sorted: the last is the newest
+  }
+  ASSERT_FALSE(victim.empty());
+  { std::ofstream(victim, std::ios::trunc | std::ios::binary) << "PAR1 this is not a parquet file"; }
+
+  auto store = must_open(options_for(dir.path()), clock);
+  const auto& bad = store->open_report().unreadable;
+  ASSERT_EQ(bad.size(), 1u);
+  EXPECT_EQ(bad[0].path, victim);
+  EXPECT_FALSE(bad[0].message.empty());
+  EXPECT_EQ(store->snapshot(key("ETHUSDT")).value().closed.size(), 10u);
+  auto btc = store->snapshot(key("BTCUSDT")).value();
+  EXPECT_EQ(btc.closed.size(), 10u);  // the readable part
+  ASSERT_TRUE(store->append(key("BTCUSDT"), candle_at(15)));
+  EXPECT_TRUE(store->flush());  // the store stays usable
+}
+
+}  // namespace
+}  // namespace twinstar::store
