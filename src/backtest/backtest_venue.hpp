@@ -1,0 +1,61 @@
+#pragma once
+// The backtest's venue: fills the bots' orders against historical candles with an explicit
+// fill model, so every assumption is printed in the report and can be changed in the config.
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "bot/order.hpp"
+#include "core/candle.hpp"
+#include "core/clock.hpp"
+
+namespace twinstar {
+
+struct FillModel {
+  enum class Market : std::uint8_t {
+    next_open,     // a market order decided at a bar's close fills at the next bar's open (default)
+    signal_close,  // ... at the close of the bar that produced it
+  };
+  enum class Exit : std::uint8_t {
+    at_level,   // a stop-loss / take-profit fills at its level inside the bar that touched it
+                // (at the bar's open when the bar opened beyond it: a gap)
+    next_open,  // like a market order decided at that bar's close (what a bot without exchange-side stops gets)
+  };
+  Market market = Market::next_open;
+  Exit exits = Exit::at_level;
+  Ratio commission = Ratio::zero();   // rate of notional, charged on entry and on exit
+  Price slippage_fixed = Price::zero();      // per unit, always against the trader
+  Ratio slippage_relative = Ratio::zero();   // fraction of the price, against the trader
+  std::string describe() const;
+};
+
+class BacktestVenue final : public OrderGateway {
+ public:
+  BacktestVenue(FillModel model, Clock& clock) : model_(model), clock_(clock) {}
+
+  Status submit(const OrderRequest& request) override;
+  Status cancel(const std::string& client_id, const Symbol& symbol) override;
+
+  // A closed candle, before the bots see it: orders waiting for this symbol's next open fill now.
+  void on_candle(const Symbol& symbol, const Candle& candle);
+  // Order updates produced since the last call, in order (delivered after submit() returns,
+  // so a bot is never re-entered from inside its own submit()).
+  std::vector<OrderUpdate> drain();
+  // End of a run: orders still waiting for a next open fill at their symbol's last close.
+  void fill_waiting_at_last_close();
+  const FillModel& model() const noexcept { return model_; }
+  std::size_t pending() const noexcept;
+
+ private:
+  void fill(const OrderRequest& r, Price price, Timestamp time);
+  Price slipped(Price p, Side side) const;
+
+  FillModel model_;
+  Clock& clock_;
+  std::map<Symbol, Candle> last_candle_;
+  std::map<Symbol, std::vector<OrderRequest>> waiting_;  // for the next open of their symbol
+  std::vector<OrderUpdate> updates_;
+};
+
+}  // namespace twinstar

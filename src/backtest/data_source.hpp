@@ -1,0 +1,29 @@
+#pragma once
+// Where a backtest's candles come from: the twinstar store (what the bots saw) or CSV files
+// read by the same importer as `twinstar data import-csv`.
+
+#include <filesystem>
+#include <optional>
+#include <vector>
+
+#include "backtest/engine.hpp"
+
+namespace twinstar {
+
+struct TimeRange {
+  std::optional<Timestamp> from;  // inclusive
+  std::optional<Timestamp> to;    // exclusive
+};
+
+// Reads every candle of `keys` from <data_dir>/candles within `range`, read-only (a running
+// engine may hold the writer lock). Errors: a series missing from the store (names it and
+// lists what the store has), an empty range, unreadable files.
+Result<std::vector<SeriesData>> load_from_store(const std::filesystem::path& data_dir, const std::vector<SeriesKey>& keys,
+                                                const TimeRange& range);
+
+// Reads CSV files (symbol and interval from the file name or a column unless given).
+Result<std::vector<SeriesData>> load_from_csv(const std::vector<std::filesystem::path>& files, Exchange exchange,
+                                              Market market, std::optional<Interval> interval, const TimeRange& range,
+                                              Timestamp now);
+
+}  // namespace twinstar

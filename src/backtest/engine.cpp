@@ -1,0 +1,255 @@
+#include "backtest/engine.hpp"
+
+#include <algorithm>
+#include <queue>
+
+#include "core/json_writer.hpp"
+
+namespace twinstar {
+
+namespace {
+
+Status validate(const std::vector<SeriesData>& data) {
+  if (data.empty()) return make_error(ErrorCode::invalid_argument, "backtest: no series to run on");
+  for (const auto& s : data) {
+    const auto name = fmt::format("{} {} {} {}", s.key.exchange, s.key.market, s.key.symbol, s.key.interval);
+    if (s.candles.empty()) return make_error(ErrorCode::invalid_argument, "backtest: series {} has no candles in the range", name);
+    for (std::size_t i = 1; i < s.candles.size(); ++i) {
+      if (s.candles[i].open_time <= s.candles[i - 1].open_time) {
+        return make_error(ErrorCode::invalid_argument, "backtest: series {} is not in time order at candle {} ({})", name, i,
+                          format_iso8601(s.candles[i].open_time));
+      }
+    }
+  }
+  return {};
+}
+
+struct Head {
+  TimestampMs time;
+  std::size_t series;
+  std::size_t index;
+  // Earliest time first; equal times in series order, so the merge is deterministic.
+  bool operator>(const Head& o) const { return time != o.time ? time > o.time : series > o.series; }
+};
+
+}  // namespace
+
+Result<BacktestResult> run_backtest(const std::vector<SeriesData>& data, const BotFactory& make_bots,
+                                    const BacktestOptions& options) {
+  if (auto ok = validate(data); !ok) return std::unexpected(ok.error());
+  TimestampMs first = data[0].candles.front().open_time;
+  std::size_t total = 0;
+  for (const auto& s : data) {
+    first = std::min(first, s.candles.front().open_time);
+    total += s.candles.size();
+  }
+  ManualClock clock{Timestamp(first)};
+  auto ledger = CapitalLedger::in_memory(options.ledger, clock);
+  if (!ledger) return std::unexpected(ledger.error());
+  BacktestVenue venue(options.fill, clock);
+  SymbolClaims claims;
+  std::vector<std::unique_ptr<Bot>> bots = make_bots(*ledger, venue, clock, claims);
+  if (bots.empty()) return make_error(ErrorCode::invalid_argument, "backtest: no bots to run");
+
+  // Which bots want which series.
+  std::vector<std::vector<Bot*>> subscribers(data.size());
+  for (auto& bot : bots) {
+    for (const SeriesKey& key : bot->subscriptions()) {
+      for (std::size_t i = 0; i < data.size(); ++i) {
+        if (data[i].key == key) subscribers[i].push_back(bot.get());
+      }
+    }
+  }
+  auto deliver = [&] {
+    for (const OrderUpdate& u : venue.drain()) {
+      for (auto& bot : bots) {
+        if (bot->trader().owns(u.client_id)) {
+          bot->on_order_update(u);
+          break;
+        }
+      }
+    }
+  };
+  BacktestResult result;
+  result.fill_model = options.fill.describe();
+  result.series = data.size();
+  // Equity marked to market, from the bots' own books (the ledger's full report is too heavy
+  // to build every bar): initial + closed trades' net PnL + open positions' marks - their entry
+  // fees. The test suite checks it against the ledger at the end of every run.
+  Money closed_pnl;
+  std::vector<std::size_t> trades_seen(bots.size(), 0);
+  auto record_equity = [&](TimestampMs time) {
+    Money equity = options.ledger.initial_capital;
+    bool in_market = false;
+    for (std::size_t b = 0; b < bots.size(); ++b) {
+      const Trader& t = bots[b]->trader();
+      for (; trades_seen[b] < t.trades().size(); ++trades_seen[b]) closed_pnl += t.trades()[trades_seen[b]].pnl;
+      for (const auto& [symbol, p] : t.positions()) {
+        in_market = true;
+        const Money value = notional(p.last_price, p.quantity);
+        const Money cost = notional(p.entry_price, p.quantity);
+        equity += (p.side == Side::buy ? value - cost : cost - value) + p.realized_gross - p.entry_fees - p.exit_fees;
+      }
+    }
+    result.equity.push_back(EquityPoint{time, equity + closed_pnl, in_market});
+  };
+
+  std::priority_queue<Head, std::vector<Head>, std::greater<>> heads;
+  for (std::size_t i = 0; i < data.size(); ++i) heads.push(Head{data[i].candles.front().open_time, i, 0});
+  std::optional<TimestampMs> current;
+  std::size_t done = 0;
+  while (!heads.empty()) {
+    const Head h = heads.top();
+    heads.pop();
+    const SeriesData& series = data[h.series];
+    const Candle& candle = series.candles[h.index];
+    if (h.index + 1 < series.candles.size()) heads.push(Head{series.candles[h.index + 1].open_time, h.series, h.index + 1});
+    if (current && *current != h.time) record_equity(*current);
+    current = h.time;
+    // Time stands at the candle's close: that is when a live bot would see it.
+    clock.set(interval_next(series.key.interval, Timestamp(candle.open_time)));
+    venue.on_candle(series.key.symbol, candle);
+    deliver();
+    for (Bot* bot : subscribers[h.series]) {
+      bot->on_candle(series.key, candle);
+      deliver();
+    }
+    if (options.progress && ++done % options.progress_every == 0) options.progress(done, total);
+  }
+  for (auto& bot : bots) bot->flush();
+  deliver();
+  auto close_all = [&] {
+    for (auto& bot : bots) {
+      std::vector<Symbol> held;
+      for (const auto& [symbol, p] : bot->trader().positions()) held.push_back(symbol);
+      for (const Symbol& s : held) (void)bot->trader().close(s, OrderPurpose::end_of_run);
+    }
+  };
+  const bool end_flat = options.end == EndOfRun::close_at_last_close;
+  if (end_flat) close_all();
+  // Whatever still waits for a next open (entries decided on the last bar, end-of-run exits).
+  venue.fill_waiting_at_last_close();
+  deliver();
+  if (end_flat) {
+    // Entries filled just now at the last close are closed too: a run ends flat.
+    close_all();
+    venue.fill_waiting_at_last_close();
+    deliver();
+  }
+  if (current) {
+    if (!result.equity.empty() && result.equity.back().time == *current) result.equity.pop_back();
+    record_equity(*current);
+  }
+
+  for (auto& bot : bots) {
+    for (const auto& t : bot->trader().trades()) result.trades.push_back(t);
+    for (const auto& [symbol, p] : bot->trader().positions()) result.open_positions.push_back({bot->name(), p});
+  }
+  std::stable_sort(result.trades.begin(), result.trades.end(),
+                   [](const TradeRecord& a, const TradeRecord& b) { return a.exit_time < b.exit_time; });
+  result.candles = total;
+  result.ledger = ledger->stats();
+
+  MetricsInput in;
+  in.initial_equity = options.ledger.initial_capital;
+  in.equity = result.equity;
+  in.first_close = data[0].candles.front().close;
+  in.last_close = data[0].candles.back().close;
+  in.risk_free_rate = options.risk_free_rate;
+  for (const auto& t : result.trades) {
+    in.trades.push_back(ClosedTrade{floor_ms(t.entry_time), floor_ms(t.exit_time), t.entry_price, t.exit_price,
+                                    t.side == Side::buy ? t.quantity : -t.quantity, t.pnl, t.fees, t.return_pct});
+  }
+  result.metrics = compute_metrics(in);
+  return result;
+}
+
+namespace {
+
+void write_duration(JsonWriter& w, std::string_view key, Duration d) {
+  w.field(key, std::chrono::duration_cast<std::chrono::seconds>(d).count());
+}
+
+}  // namespace
+
+std::string to_json(const BacktestResult& r) {
+  const Metrics& m = r.metrics;
+  JsonWriter w;
+  w.begin_object();
+  w.field("fill_model", r.fill_model);
+  w.field("series", static_cast<std::uint64_t>(r.series));
+  w.field("candles", static_cast<std::uint64_t>(r.candles));
+  w.key("metrics").begin_object();
+  w.field("start", format_iso8601(m.start));
+  w.field("end", format_iso8601(m.end));
+  write_duration(w, "duration_s", m.duration);
+  w.field("exposure_time_pct", m.exposure_time_pct);
+  w.field("equity_final", m.equity_final);
+  w.field("equity_peak", m.equity_peak);
+  w.field("return_pct", m.return_pct);
+  w.field("buy_and_hold_return_pct", m.buy_and_hold_return_pct);
+  w.field("return_ann_pct", m.return_ann_pct);
+  w.field("volatility_ann_pct", m.volatility_ann_pct);
+  w.field("cagr_pct", m.cagr_pct);
+  w.field("sharpe", m.sharpe);
+  w.field("sortino", m.sortino);
+  w.field("calmar", m.calmar);
+  w.field("max_drawdown_pct", m.max_drawdown_pct);
+  w.field("avg_drawdown_pct", m.avg_drawdown_pct);
+  write_duration(w, "max_drawdown_duration_s", m.max_drawdown_duration);
+  write_duration(w, "avg_drawdown_duration_s", m.avg_drawdown_duration);
+  w.field("trades", static_cast<std::uint64_t>(m.trades));
+  w.field("win_rate_pct", m.win_rate_pct);
+  w.field("best_trade_pct", m.best_trade_pct);
+  w.field("worst_trade_pct", m.worst_trade_pct);
+  w.field("avg_trade_pct", m.avg_trade_pct);
+  write_duration(w, "max_trade_duration_s", m.max_trade_duration);
+  write_duration(w, "avg_trade_duration_s", m.avg_trade_duration);
+  w.field("profit_factor", m.profit_factor);
+  w.field("expectancy_pct", m.expectancy_pct);
+  w.field("sqn", m.sqn);
+  w.field("kelly", m.kelly);
+  w.field("commissions", m.commissions);
+  w.end_object();
+  w.key("trades").begin_array();
+  for (const auto& t : r.trades) {
+    w.begin_object();
+    w.field("bot", t.bot);
+    w.field("symbol", t.symbol.str());
+    w.field("side", to_string(t.side));
+    w.field("quantity", t.quantity);
+    w.field("entry_time", format_iso8601(t.entry_time));
+    w.field("entry_price", t.entry_price);
+    w.field("exit_time", format_iso8601(t.exit_time));
+    w.field("exit_price", t.exit_price);
+    w.field("exit", to_string(t.exit_purpose));
+    w.field("gross_pnl", t.gross_pnl);
+    w.field("fees", t.fees);
+    w.field("pnl", t.pnl);
+    w.field("return_pct", t.return_pct * 100);
+    w.field("reason", t.entry_reason);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("open_positions").begin_array();
+  for (const auto& o : r.open_positions) {
+    w.begin_object();
+    w.field("bot", o.bot);
+    w.field("symbol", o.position.symbol.str());
+    w.field("side", to_string(o.position.side));
+    w.field("quantity", o.position.quantity);
+    w.field("entry_price", o.position.entry_price);
+    w.field("last_price", o.position.last_price);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("equity").begin_array();
+  for (const auto& p : r.equity) {
+    w.begin_array().value(to_epoch_ms(p.time)).value(p.equity).end_array();
+  }
+  w.end_array();
+  w.end_object();
+  return w.take();
+}
+
+}  // namespace twinstar

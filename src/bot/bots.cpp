@@ -1,0 +1,113 @@
+#include "bot/bots.hpp"
+
+#include <algorithm>
+
+namespace twinstar {
+
+std::string_view to_string(BotState s) noexcept {
+  switch (s) {
+    case BotState::running: return "running";
+    case BotState::paused: return "paused";
+    case BotState::stopped: return "stopped";
+  }
+  return "?";
+}
+
+SingleBot::SingleBot(SeriesKey series, std::unique_ptr<Strategy> strategy, TraderOptions options, CapitalLedger& ledger,
+                     OrderGateway& gateway, Clock& clock, SymbolClaims* claims)
+    : series_(std::move(series)), strategy_(std::move(strategy)), trader_(std::move(options), ledger, gateway, clock, claims) {}
+
+void SingleBot::on_candle(const SeriesKey& key, const Candle& candle) {
+  if (key != series_) return;
+  trader_.on_candle(key.symbol, candle);
+  if (!candle.closed) return;
+  // The strategy sees every closed candle, paused or not, so its state stays current.
+  auto signal = strategy_->on_candle(key.symbol, candle);
+  if (signal && state_ == BotState::running) (void)trader_.on_signal(*signal);
+}
+
+MultiTrader::MultiTrader(Exchange exchange, Market market, Interval interval, std::vector<Symbol> symbols,
+                         std::unique_ptr<Strategy> prototype, TraderOptions options, CapitalLedger& ledger,
+                         OrderGateway& gateway, Clock& clock, SymbolClaims* claims, Duration round_grace)
+    : exchange_(exchange), market_(market), interval_(interval), prototype_(std::move(prototype)),
+      trader_(std::move(options), ledger, gateway, clock, claims), round_grace_(round_grace) {
+  set_symbols(std::move(symbols));
+}
+
+std::vector<SeriesKey> MultiTrader::subscriptions() const {
+  std::vector<SeriesKey> out;
+  for (const auto& [symbol, s] : strategy_by_symbol_) out.push_back(SeriesKey{exchange_, market_, symbol, interval_});
+  return out;
+}
+
+std::vector<Symbol> MultiTrader::symbols() const {
+  std::vector<Symbol> out;
+  for (const auto& [symbol, s] : strategy_by_symbol_) out.push_back(symbol);
+  return out;
+}
+
+void MultiTrader::set_symbols(std::vector<Symbol> symbols) {
+  std::map<Symbol, std::unique_ptr<Strategy>> next;
+  for (const Symbol& s : symbols) {
+    auto it = strategy_by_symbol_.find(s);
+    next[s] = it != strategy_by_symbol_.end() ? std::move(it->second) : prototype_->clone_fresh();
+  }
+  strategy_by_symbol_ = std::move(next);
+  // A dropped symbol's pending signal is void.
+  std::erase_if(round_signals_, [&](const Signal& s) { return !strategy_by_symbol_.contains(s.symbol); });
+  std::erase_if(reported_, [&](const Symbol& s) { return !strategy_by_symbol_.contains(s); });
+}
+
+void MultiTrader::on_candle(const SeriesKey& key, const Candle& candle) {
+  if (key.exchange != exchange_ || key.market != market_ || key.interval != interval_) return;
+  // Stops are watched for every held symbol, even one dropped from the list.
+  trader_.on_candle(key.symbol, candle);
+  auto it = strategy_by_symbol_.find(key.symbol);
+  if (it == strategy_by_symbol_.end() || !candle.closed) return;
+  if (round_open_ && candle.open_time > *round_open_) finish_round();
+  if (!round_open_) round_open_ = candle.open_time;
+  if (candle.open_time < *round_open_) return;  // a late candle of a finished round: too late to act on
+  auto signal = it->second->on_candle(key.symbol, candle);
+  reported_.insert(key.symbol);
+  if (signal) round_signals_.push_back(*signal);
+  if (reported_.size() == strategy_by_symbol_.size()) finish_round();
+}
+
+void MultiTrader::on_time(Timestamp now) {
+  trader_.on_time(now);
+  // The round's candles close at open + interval; the slowest may be round_grace late.
+  if (round_open_ && now >= interval_next(interval_, Timestamp(*round_open_)) + round_grace_) {
+    finish_round();
+  }
+}
+
+void MultiTrader::finish_round() {
+  if (!round_open_) return;
+  RoundReport report;
+  report.open_time = *round_open_;
+  report.symbols_reported = reported_.size();
+  report.signals = round_signals_.size();
+  // Strongest first; ties by symbol so the order never depends on arrival.
+  std::sort(round_signals_.begin(), round_signals_.end(), [](const Signal& a, const Signal& b) {
+    return a.strength != b.strength ? a.strength > b.strength : a.symbol < b.symbol;
+  });
+  for (const Signal& s : round_signals_) {
+    const bool closes = trader_.has_position(s.symbol);
+    if (state_ != BotState::running && !closes) {
+      report.skipped.push_back(fmt::format("{}: bot {}", s.symbol, to_string(state_)));
+      continue;
+    }
+    auto sent = trader_.on_signal(s);
+    if (sent) {
+      report.entered.push_back(*sent);
+    } else {
+      report.skipped.push_back(fmt::format("{}: {}", s.symbol, sent.error().message));
+    }
+  }
+  last_round_ = std::move(report);
+  round_signals_.clear();
+  reported_.clear();
+  round_open_.reset();
+}
+
+}  // namespace twinstar

@@ -1,0 +1,74 @@
+#pragma once
+// Orders as the bots see them, whatever venue carries them: the live adapters, `twinstar sim`
+// through the Bybit adapter, or the backtest's simulated venue.
+
+#include <optional>
+#include <string>
+
+#include "core/decimal.hpp"
+#include "core/error.hpp"
+#include "core/ids.hpp"
+#include "strategy/strategy.hpp"
+
+namespace twinstar {
+
+enum class OrderType : std::uint8_t { market, limit };
+
+enum class OrderStatus : std::uint8_t {
+  submitted,         // sent, not yet acknowledged
+  open,              // acknowledged, resting or working
+  partially_filled,  // some quantity filled, the rest still working
+  filled,            // terminal
+  cancelled,         // terminal; may carry a partial fill
+  rejected,          // terminal; nothing filled
+};
+std::string_view to_string(OrderStatus s) noexcept;
+constexpr bool is_terminal(OrderStatus s) noexcept {
+  return s == OrderStatus::filled || s == OrderStatus::cancelled || s == OrderStatus::rejected;
+}
+
+enum class OrderPurpose : std::uint8_t {
+  entry,
+  exit_signal,  // closed by an opposite signal or by the bot
+  stop_loss,
+  take_profit,
+  end_of_run,   // closed because a backtest ended
+};
+std::string_view to_string(OrderPurpose p) noexcept;
+
+struct OrderRequest {
+  std::string client_id;  // unique per engine; the venue echoes it (Bybit orderLinkId: at most 36 characters)
+  Symbol symbol;
+  Side side = Side::buy;
+  OrderType type = OrderType::market;
+  Quantity quantity;
+  std::optional<Price> price;      // limit price
+  std::optional<Price> trigger;    // for exits: the stop-loss / take-profit level that triggered it
+  bool reduce_only = false;
+  OrderPurpose purpose = OrderPurpose::entry;
+  TimestampMs decided_at{};        // open time of the candle whose close produced the decision
+};
+
+// Cumulative state of one order, as the venue reports it.
+struct OrderUpdate {
+  std::string client_id;
+  OrderStatus status = OrderStatus::submitted;
+  Quantity filled;        // cumulative
+  Price average_price;    // of the filled quantity
+  Money fees;             // cumulative, quote currency
+  Timestamp time{};
+  std::string reason;     // for rejections and cancels
+};
+
+// Where bots send orders. submit() is asynchronous: the outcome arrives as OrderUpdates that
+// the engine passes to the bot that owns the client id. Thread: the engine's trading thread.
+class OrderGateway {
+ public:
+  virtual ~OrderGateway() = default;
+  // Errors: the request could not be sent at all (rate limited past its deadline, disconnected,
+  // invalid); a venue rejection arrives as an OrderUpdate instead.
+  virtual Status submit(const OrderRequest& request) = 0;
+  virtual Status cancel(const std::string& client_id, const Symbol& symbol) = 0;
+};
+
+}  // namespace twinstar
