@@ -1,0 +1,24 @@
+#include "app/app_options.hpp"
+
+#include <fmt/core.h>
+
+namespace twinstar {
+
+const EngineConfig& AppOptions::config() const {
+  if (!config_) {
+    if (config_path.empty()) {
+      config_ = EngineConfig{};
+    } else {
+      auto loaded = load_config(config_path);
+      if (!loaded) {
+        fmt::print(stderr, "error: {}\n", loaded.error().message);
+        throw CommandFailed{2};
+      }
+      config_ = std::move(*loaded);
+    }
+    if (!data_dir.empty()) config_->data_dir = data_dir;
+  }
+  return *config_;
+}
+
+}  // namespace twinstar

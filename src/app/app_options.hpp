@@ -1,0 +1,26 @@
+#pragma once
+// Options every subcommand accepts, and the config they resolve to.
+
+#include <string>
+
+#include "config/config.hpp"
+
+namespace twinstar {
+
+struct AppOptions {
+  std::string data_dir;      // --data-dir (empty: the config's data_dir, default ./data)
+  std::string config_path;   // --config (empty: built-in defaults)
+
+  // Loads --config once (defaults when none), applies --data-dir; exits with a clear error on bad config.
+  const EngineConfig& config() const;
+
+ private:
+  mutable std::optional<EngineConfig> config_;
+};
+
+// Thrown by command callbacks after printing their error; main turns it into the exit code.
+struct CommandFailed {
+  int exit_code = 1;
+};
+
+}  // namespace twinstar
