@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "capital/ledger_types.hpp"
-#include "capital/process_identity.hpp"
+#include "core/process_identity.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;

@@ -181,7 +181,7 @@ Status read_capital(const Reader& r, const toml::table& t, CapitalConfig& c) {
 }
 
 Status read_rate_limit(const Reader& r, const toml::table& t, std::string_view prefix, RateLimitConfig& c) {
-  TRY(r.only_keys(t, prefix, {"preset", "safety_margin", "buckets"}));
+  TRY(r.only_keys(t, prefix, {"preset", "safety_margin", "share", "buckets"}));
   if (auto preset = t.get("preset")) {
     TRY_ASSIGN(c.preset, r.string(*preset, Reader::join(prefix, "preset")));
   } else {
@@ -189,6 +189,9 @@ Status read_rate_limit(const Reader& r, const toml::table& t, std::string_view p
   }
   if (auto margin = t.get("safety_margin")) {
     TRY_ASSIGN(c.safety_margin, r.ratio(*margin, Reader::join(prefix, "safety_margin")));
+  }
+  if (auto share = t.get("share")) {
+    TRY_ASSIGN(c.share, r.ratio(*share, Reader::join(prefix, "share")));
   }
   if (auto buckets = t.get("buckets")) {
     const std::string bkey = Reader::join(prefix, "buckets");

@@ -34,6 +34,9 @@ struct BucketOverride {
 struct RateLimitConfig {
   std::string preset;                          // bybit, binance_spot, binance_usdm, okx, bitget
   std::optional<Ratio> safety_margin;          // default 0.9 of the published limit
+  // This process's part of the budget when several engine processes trade through one host or
+  // account (default 1: all of it). Claimed in DATA_DIR/ratelimit/<preset>.shares at start.
+  std::optional<Ratio> share;
   std::map<std::string, BucketOverride> buckets;
 };
 

@@ -20,6 +20,7 @@ per_bot_cap = { multi = 5000 }
 [[rate_limits]]
 preset = "okx"
 safety_margin = 0.8
+share = 0.5
 buckets.candles = { limit = 40, window = "2s", strict = true }
 
 [[accounts]]
@@ -45,6 +46,7 @@ TEST(Config, reads_every_section) {
   ASSERT_EQ(c->rate_limits.size(), 1u);
   EXPECT_EQ(c->rate_limits[0].preset, "okx");
   EXPECT_EQ(c->rate_limits[0].safety_margin->to_string(), "0.8");
+  EXPECT_EQ(c->rate_limits[0].share->to_string(), "0.5");
   EXPECT_EQ(*c->rate_limits[0].buckets.at("candles").limit, 40);
   EXPECT_EQ(*c->rate_limits[0].buckets.at("candles").window, std::chrono::seconds(2));
   EXPECT_TRUE(*c->rate_limits[0].buckets.at("candles").strict);

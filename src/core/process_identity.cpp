@@ -1,4 +1,4 @@
-#include "capital/process_identity.hpp"
+#include "core/process_identity.hpp"
 
 #include <signal.h>
 #include <unistd.h>
