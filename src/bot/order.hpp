@@ -44,6 +44,8 @@ struct OrderRequest {
   Quantity quantity;
   std::optional<Price> price;      // limit price
   std::optional<Price> trigger;    // for exits: the stop-loss / take-profit level that triggered it
+  std::optional<Price> stop_loss;  // for entries: the levels the position will watch (journaled for restarts)
+  std::optional<Price> take_profit;
   bool reduce_only = false;
   OrderPurpose purpose = OrderPurpose::entry;
   TimestampMs decided_at{};        // open time of the candle whose close produced the decision

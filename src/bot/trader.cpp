@@ -151,6 +151,8 @@ Result<std::string> Trader::open(const Signal& signal) {
   request.quantity = sized->quantity;
   request.purpose = OrderPurpose::entry;
   request.decided_at = signal.time;
+  request.stop_loss = signal.stop_loss;
+  request.take_profit = signal.take_profit;
   if (auto sent = gateway_.submit(request); !sent) {
     ++stats_.submit_errors;
     (void)reservation->cancel();

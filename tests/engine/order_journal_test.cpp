@@ -1,0 +1,139 @@
+#include "engine/order_journal.hpp"
+
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace twinstar {
+namespace {
+
+using namespace std::chrono;
+
+const Timestamp kT0 = Timestamp(sys_days(year(2026) / 3 / 2));
+
+class OrderJournalTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("twinstar-orders-" + std::to_string(::getpid()) + "-" +
+                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::filesystem::path file() const { return dir_ / "engine.orders.sqlite"; }
+  std::filesystem::path dir_;
+};
+
+OrderRecord order(const char* id, const char* bot, const char* symbol, Side side, OrderPurpose purpose, const char* qty,
+                  int minute) {
+  OrderRecord r;
+  r.client_id = id;
+  r.bot = bot;
+  r.account = "main";
+  r.request.client_id = id;
+  r.request.symbol = *Symbol::parse(symbol);
+  r.request.side = side;
+  r.request.quantity = *Quantity::parse(qty);
+  r.request.purpose = purpose;
+  r.request.decided_at = floor_ms(kT0 + minutes(minute));
+  if (purpose == OrderPurpose::entry) {
+    r.request.stop_loss = *Price::parse("95");
+    r.request.take_profit = *Price::parse("120");
+  }
+  r.created = r.updated = kT0 + minutes(minute);
+  return r;
+}
+
+OrderUpdate fill(const char* id, OrderStatus status, const char* filled, const char* price, const char* fees, int minute) {
+  return OrderUpdate{id, status, *Quantity::parse(filled), *Price::parse(price), *Money::parse(fees), kT0 + minutes(minute), ""};
+}
+
+TEST_F(OrderJournalTest, orders_survive_a_reopen_and_only_move_forward) {
+  {
+    auto j = OrderJournal::open(file());
+    ASSERT_TRUE(j) << j.error().message;
+    ASSERT_TRUE((*j)->record_submit(order("single-a-1", "single", "BTCUSDT", Side::buy, OrderPurpose::entry, "0.5", 0)));
+    auto dup = (*j)->record_submit(order("single-a-1", "single", "BTCUSDT", Side::buy, OrderPurpose::entry, "0.5", 0));
+    ASSERT_FALSE(dup);
+    EXPECT_EQ(dup.error().code, ErrorCode::conflict);
+    EXPECT_TRUE(*(*j)->record_update(fill("single-a-1", OrderStatus::partially_filled, "0.2", "100", "0.01", 1)));
+    // A late, older report changes nothing.
+    EXPECT_FALSE(*(*j)->record_update(fill("single-a-1", OrderStatus::open, "0", "0", "0", 2)));
+    EXPECT_EQ((*j)->record_update(fill("nope", OrderStatus::filled, "1", "1", "0", 2)).error().code, ErrorCode::not_found);
+    ASSERT_TRUE((*j)->record_submit(order("single-a-2", "single", "ETHUSDT", Side::sell, OrderPurpose::entry, "1", 3)));
+  }
+  auto j = OrderJournal::open(file());
+  ASSERT_TRUE(j) << j.error().message;
+  auto open = (*j)->open_orders();
+  ASSERT_TRUE(open);
+  ASSERT_EQ(open->size(), 2u);
+  EXPECT_EQ((*open)[0].client_id, "single-a-1");
+  EXPECT_EQ((*open)[0].status, OrderStatus::partially_filled);
+  EXPECT_EQ((*open)[0].filled.to_string(), "0.2");
+  EXPECT_EQ((*open)[0].request.stop_loss->to_string(), "95");
+  EXPECT_EQ((*open)[0].request.decided_at, floor_ms(kT0));
+  EXPECT_EQ((*open)[1].request.side, Side::sell);
+  EXPECT_TRUE(*(*j)->record_update(fill("single-a-1", OrderStatus::filled, "0.5", "100.4", "0.025", 4)));
+  EXPECT_FALSE(*(*j)->record_update(fill("single-a-1", OrderStatus::filled, "0.6", "100", "0.03", 5)));  // terminal stays
+  EXPECT_EQ((*j)->open_orders()->size(), 1u);
+  EXPECT_EQ(*(*j)->last_sequence("single-a-"), 2u);
+  EXPECT_EQ(*(*j)->last_sequence("multi-"), 0u);
+}
+
+TEST_F(OrderJournalTest, positions_are_entries_minus_exits_with_the_entry_levels) {
+  std::vector<OrderRecord> orders;
+  auto add = [&](OrderRecord r, OrderStatus st, const char* filled, const char* price) {
+    r.status = st;
+    r.filled = *Quantity::parse(filled);
+    r.average_price = *Price::parse(price);
+    r.fees = *Money::parse("0.1");
+    orders.push_back(r);
+  };
+  // BTC: two entry fills (1 @ 100, 1 @ 110), half closed: 1 left at 105.
+  add(order("m-1", "multi", "BTCUSDT", Side::buy, OrderPurpose::entry, "1", 0), OrderStatus::filled, "1", "100");
+  add(order("m-2", "multi", "BTCUSDT", Side::buy, OrderPurpose::entry, "1", 1), OrderStatus::filled, "1", "110");
+  add(order("m-3", "multi", "BTCUSDT", Side::sell, OrderPurpose::take_profit, "1", 2), OrderStatus::filled, "1", "120");
+  // ETH: opened and fully closed; then reversed into a short that is still open.
+  add(order("m-4", "multi", "ETHUSDT", Side::buy, OrderPurpose::entry, "2", 3), OrderStatus::filled, "2", "50");
+  add(order("m-5", "multi", "ETHUSDT", Side::sell, OrderPurpose::exit_signal, "2", 4), OrderStatus::filled, "2", "55");
+  add(order("m-6", "multi", "ETHUSDT", Side::sell, OrderPurpose::entry, "3", 4), OrderStatus::partially_filled, "1.5", "55");
+  // SOL: an entry that never filled.
+  add(order("m-7", "multi", "SOLUSDT", Side::buy, OrderPurpose::entry, "3", 5), OrderStatus::rejected, "0", "0");
+  // Another bot's order on BTC is its own.
+  add(order("s-1", "single", "BTCUSDT", Side::sell, OrderPurpose::entry, "0.1", 6), OrderStatus::filled, "0.1", "111");
+
+  auto positions = positions_from_orders(orders);
+  ASSERT_EQ(positions.size(), 3u);
+  std::map<std::pair<std::string, std::string>, JournalPosition> by;
+  for (auto& p : positions) by[{p.bot, p.symbol.str()}] = p;
+  const auto& btc = by.at({"multi", "BTCUSDT"});
+  EXPECT_EQ(btc.side, Side::buy);
+  EXPECT_EQ(btc.quantity.to_string(), "1");
+  EXPECT_EQ(btc.entered.to_string(), "2");
+  EXPECT_EQ(btc.entry_price.to_string(), "105");
+  EXPECT_EQ(btc.stop_loss->to_string(), "95");
+  EXPECT_EQ(btc.exit_notional.to_string(), "120");
+  const auto& eth = by.at({"multi", "ETHUSDT"});
+  EXPECT_EQ(eth.side, Side::sell);
+  EXPECT_EQ(eth.quantity.to_string(), "1.5");
+  EXPECT_EQ(eth.entry_price.to_string(), "55");
+  EXPECT_EQ(by.at({"single", "BTCUSDT"}).side, Side::sell);
+}
+
+TEST_F(OrderJournalTest, a_file_that_is_not_an_order_journal_is_refused_untouched) {
+  { std::ofstream(file()) << "not a database at all, just text that must survive"; }
+  auto j = OrderJournal::open(file());
+  ASSERT_FALSE(j);
+  EXPECT_EQ(j.error().code, ErrorCode::io_error);
+  EXPECT_NE(j.error().message.find(file().string()), std::string::npos) << j.error().message;
+  std::ifstream in(file());
+  std::string text;
+  std::getline(in, text);
+  EXPECT_EQ(text, "not a database at all, just text that must survive");
+}
+
+}  // namespace
+}  // namespace twinstar
