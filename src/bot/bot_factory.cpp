@@ -87,4 +87,33 @@ Status validate_bots(const std::vector<BotConfig>& bots, const std::string& sour
   return {};
 }
 
+Status validate_bots_against_capital(const std::vector<BotConfig>& bots, const CapitalConfig& capital,
+                                     const std::string& source) {
+  const Money allocatable = apply_ratio(capital.initial_capital, capital.max_allocation_ratio);
+  for (const BotConfig& b : bots) {
+    if (b.sizing.mode != "fixed_quote") continue;  // the other modes size within what is available
+    auto options = trader_options(b);
+    if (!options) return std::unexpected(options.error());
+    const Money needed = b.sizing.amount + apply_ratio(b.sizing.amount, options->reserve_buffer, Rounding::up);
+    if (needed > allocatable) {
+      return make_error(ErrorCode::config_error,
+                        "{}: each entry reserves {} (sizing.amount {} + {} buffer), more than the allocation cap {} "
+                        "(capital.initial_capital {} x max_allocation_ratio {})",
+                        where(b, source), needed, b.sizing.amount, options->reserve_buffer, allocatable,
+                        capital.initial_capital, capital.max_allocation_ratio);
+    }
+    if (auto cap = capital.per_bot_cap.find(b.name); cap != capital.per_bot_cap.end() && needed > cap->second) {
+      return make_error(ErrorCode::config_error, "{}: each entry reserves {}, more than capital.per_bot_cap.{} = {}",
+                        where(b, source), needed, b.name, cap->second);
+    }
+    for (const auto& symbol : b.symbols) {
+      if (auto cap = capital.per_symbol_cap.find(symbol); cap != capital.per_symbol_cap.end() && needed > cap->second) {
+        return make_error(ErrorCode::config_error, "{}: each entry reserves {}, more than capital.per_symbol_cap.{} = {}",
+                          where(b, source), needed, symbol, cap->second);
+      }
+    }
+  }
+  return {};
+}
+
 }  // namespace twinstar

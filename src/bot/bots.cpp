@@ -26,6 +26,10 @@ void SingleBot::on_candle(const SeriesKey& key, const Candle& candle) {
   if (signal && state_ == BotState::running) (void)trader_.on_signal(*signal);
 }
 
+void SingleBot::warm_up(const SeriesKey& key, const Candle& closed) {
+  if (key == series_ && closed.closed) (void)strategy_->on_candle(key.symbol, closed);
+}
+
 MultiTrader::MultiTrader(Exchange exchange, Market market, Interval interval, std::vector<Symbol> symbols,
                          std::unique_ptr<Strategy> prototype, TraderOptions options, CapitalLedger& ledger,
                          OrderGateway& gateway, Clock& clock, SymbolClaims* claims, Duration round_grace)
@@ -71,6 +75,17 @@ void MultiTrader::on_candle(const SeriesKey& key, const Candle& candle) {
   reported_.insert(key.symbol);
   if (signal) round_signals_.push_back(*signal);
   if (reported_.size() == strategy_by_symbol_.size()) finish_round();
+}
+
+void MultiTrader::warm_up(const SeriesKey& key, const Candle& closed) {
+  if (key.exchange != exchange_ || key.market != market_ || key.interval != interval_ || !closed.closed) return;
+  if (auto it = strategy_by_symbol_.find(key.symbol); it != strategy_by_symbol_.end()) (void)it->second->on_candle(key.symbol, closed);
+}
+
+void MultiTrader::set_strategy(std::unique_ptr<Strategy> strategy) {
+  prototype_ = std::move(strategy);
+  for (auto& [symbol, s] : strategy_by_symbol_) s = prototype_->clone_fresh();
+  round_signals_.clear();  // computed with the old parameters
 }
 
 void MultiTrader::on_time(Timestamp now) {

@@ -32,6 +32,14 @@ class Bot {
   virtual std::size_t warmup() const noexcept = 0;
   // Acts on anything collected but not yet acted on (a MultiTrader's unfinished round).
   virtual void flush() {}
+  // History for the strategy only (start-up, or after new parameters): no signal is acted on
+  // and positions are not marked, so old candles never trigger a stop.
+  virtual void warm_up(const SeriesKey& key, const Candle& closed) = 0;
+  // The strategy in force (for every symbol of a MultiTrader).
+  virtual const Strategy& strategy() const noexcept = 0;
+  // Replaces the strategy (new parameters): its state starts fresh, so the caller warms it up
+  // again. Positions keep their levels.
+  virtual void set_strategy(std::unique_ptr<Strategy> strategy) = 0;
   BotState state() const noexcept { return state_; }
   // Paused: no new entries; open positions keep their stops. Stopped: the same, for good.
   void pause() { if (state_ == BotState::running) state_ = BotState::paused; }
@@ -55,7 +63,9 @@ class SingleBot final : public Bot {
   Trader& trader() noexcept override { return trader_; }
   const Trader& trader() const noexcept override { return trader_; }
   std::size_t warmup() const noexcept override { return strategy_->warmup(); }
-  const Strategy& strategy() const noexcept { return *strategy_; }
+  void warm_up(const SeriesKey& key, const Candle& closed) override;
+  const Strategy& strategy() const noexcept override { return *strategy_; }
+  void set_strategy(std::unique_ptr<Strategy> strategy) override { strategy_ = std::move(strategy); }
 
  private:
   SeriesKey series_;
@@ -88,6 +98,9 @@ class MultiTrader final : public Bot {
   Trader& trader() noexcept override { return trader_; }
   const Trader& trader() const noexcept override { return trader_; }
   std::size_t warmup() const noexcept override { return prototype_->warmup(); }
+  void warm_up(const SeriesKey& key, const Candle& closed) override;
+  const Strategy& strategy() const noexcept override { return *prototype_; }
+  void set_strategy(std::unique_ptr<Strategy> strategy) override;
 
   // Replaces the watch list: new symbols start with fresh strategy state; dropped ones get no
   // new entries (an open position there keeps its stops until it closes).

@@ -71,6 +71,18 @@ Trader::Trader(TraderOptions options, CapitalLedger& ledger, OrderGateway& gatew
 
 std::string Trader::next_client_id() { return fmt::format("{}-{}", options_.client_id_prefix, next_id_++); }
 
+Status Trader::restore_position(Position position) {
+  const Symbol symbol = position.symbol;
+  if (positions_.contains(symbol) || has_entry_in_flight(symbol)) {
+    return make_error(ErrorCode::conflict, "{}: already holds or is entering {}", options_.bot, symbol);
+  }
+  if (claims_ != nullptr && !claims_->claim(options_.bot, symbol)) {
+    return make_error(ErrorCode::conflict, "{}: {} is held by {}", options_.bot, symbol, claims_->holder(symbol).value_or("another bot"));
+  }
+  positions_.emplace(symbol, std::move(position));
+  return {};
+}
+
 bool Trader::owns(const std::string& client_id) const { return entries_.contains(client_id) || exits_.contains(client_id); }
 
 bool Trader::has_entry_in_flight(const Symbol& symbol) const {

@@ -131,6 +131,12 @@ class Trader {
   const std::vector<TradeRecord>& trades() const noexcept { return trades_; }
   const TraderStats& stats() const noexcept { return stats_; }
   const TraderOptions& options() const noexcept { return options_; }
+  // After a restart: a position the engine's order journal and the venue agree on. Claims the
+  // symbol. Errors: conflict (a position or an entry in flight on that symbol already, or the
+  // symbol held by another bot).
+  Status restore_position(Position position);
+  // Every client id this trader sends starts with it ("<bot>-<run nonce>-"), unique per run.
+  std::string client_id_prefix() const { return options_.client_id_prefix + "-"; }
   // Called for every closed trade (for logs, reports, the status API).
   std::function<void(const TradeRecord&)> on_trade;
 

@@ -293,7 +293,10 @@ Status read_bot(const Reader& r, const toml::table& t, std::string_view prefix, 
       std::string v;
       TRY_ASSIGN(v, r.string(node, key));
       if (name == "name") {
-        if (v.empty() || v.size() > 24) return r.fail(&node, key, "must be 1 to 24 characters", Reader::show(node));
+        // Client ids are "<name>-<run nonce>-<n>" and venues allow 36 characters of [A-Za-z0-9_-].
+        if (v.empty() || v.size() > 16 || v.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != std::string::npos) {
+          return r.fail(&node, key, "must be 1 to 16 letters, digits or _ (it prefixes every order id)", Reader::show(node));
+        }
         b.name = v;
       } else if (name == "kind") {
         if (v != "single" && v != "multi") return r.fail(&node, key, "must be single or multi", Reader::show(node));

@@ -28,6 +28,9 @@ class RecordingBot final : public Bot {
   Trader& trader() noexcept override { return trader_; }
   const Trader& trader() const noexcept override { return trader_; }
   std::size_t warmup() const noexcept override { return 0; }
+  void warm_up(const SeriesKey&, const Candle&) override {}
+  const Strategy& strategy() const noexcept override { return *strategy_; }
+  void set_strategy(std::unique_ptr<Strategy> s) override { strategy_ = std::move(s); }
 
   std::vector<std::tuple<std::string, std::int64_t, bool, Price>> seen;
   std::vector<std::string> updates;
@@ -37,6 +40,7 @@ class RecordingBot final : public Bot {
   std::string name_;
   std::vector<SeriesKey> series_;
   Trader trader_;
+  std::unique_ptr<Strategy> strategy_ = *make_strategy("ma_cross", {});
 };
 
 class NullGateway final : public OrderGateway {
