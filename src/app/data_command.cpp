@@ -441,7 +441,11 @@ void add_data_command(CLI::App& root, AppOptions& options) {
   ex->add_option("--out", *ex_out, "File to write (default: stdout)");
   ex->add_option("--from", *ex_from, "First open time (ISO, inclusive)");
   ex->add_option("--to", *ex_to, "Last open time (ISO, exclusive)");
-  ex->callback([&options, ex_args, ex_out, ex_from, ex_to] { run_export(options, *ex_args, *ex_out, *ex_from, *ex_to); });
+  // ex_csv is captured so the flag's storage outlives parsing (CLI11 writes it after this function returns).
+  ex->callback([&options, ex_args, ex_out, ex_from, ex_to, ex_csv] {
+    (void)ex_csv;
+    run_export(options, *ex_args, *ex_out, *ex_from, *ex_to);
+  });
 
   auto sql_query = std::make_shared<std::string>();
   auto sql_csv = std::make_shared<bool>(false);
