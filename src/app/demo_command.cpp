@@ -7,7 +7,10 @@
 #include <fmt/core.h>
 
 #include "core/clock.hpp"
+#include "app/control_command.hpp"
+#include "engine/engine_control.hpp"
 #include "engine/paper_engine.hpp"
+#include "observe/control_server.hpp"
 
 namespace twinstar {
 
@@ -20,6 +23,7 @@ struct DemoArgs {
   std::uint64_t seed = 1;
   std::size_t symbols = 50;
   bool keep_ledger = false;
+  std::uint16_t control_port = 0;
 };
 
 // SIGINT/SIGTERM: the first asks the engine to stop (it flushes and reports); the second exits
@@ -85,9 +89,19 @@ void run(const AppOptions& app, const DemoArgs& a) {
              o.market_symbols, o.speed, o.data_dir.string());
   fmt::print("shared services: one Bybit rate limiter (account \"paper\"), one capital ledger ({} {}, cap {} of equity), one candle store\n",
              o.capital.initial_capital, "USDT", o.capital.max_allocation_ratio);
-  fmt::print("Ctrl-C stops cleanly.\n\n");
+  fmt::print("Ctrl-C stops cleanly.\n");
   std::stop_source stop;
   SignalWatcher watcher(stop);
+  // The control endpoint: `twinstar status` and `twinstar bot ...` from another terminal.
+  EngineMailbox mailbox;
+  o.mailbox = &mailbox;
+  observe::ControlServer control({.state_dir = control_state_dir(app), .port = a.control_port, .engine_name = "demo"});
+  add_engine_routes(control, mailbox);
+  if (auto started = control.start(); !started) {
+    fmt::print(stderr, "error: control endpoint: {}\n", started.error().message);
+    throw CommandFailed{1};
+  }
+  fmt::print("control: http://127.0.0.1:{} (twinstar status, twinstar bot pause|resume|stop|symbols|params)\n\n", control.port());
   auto ok = run_paper_engine(o, stop.get_token(), [](const EngineStatus& s) {
     fmt::print("{}", format_status(s));
     std::fflush(stdout);
@@ -114,6 +128,7 @@ void add_demo_command(CLI::App& root, AppOptions& options) {
   cmd->add_option("--seed", args->seed, "Seed of the simulated market (same seed, same market)");
   cmd->add_option("--symbols", args->symbols, "Symbols the simulated market lists (default 50)");
   cmd->add_flag("--keep-ledger", args->keep_ledger, "Continue the previous demo's paper account instead of starting fresh");
+  cmd->add_option("--control-port", args->control_port, "Port of the loopback control endpoint (default 0: a free port, in DATA_DIR/state/control.json)");
   cmd->callback([&options, args] { run(options, *args); });
 }
 

@@ -106,6 +106,7 @@ class MultiTrader final : public Bot {
   // new entries (an open position there keeps its stops until it closes).
   void set_symbols(std::vector<Symbol> symbols);
   std::vector<Symbol> symbols() const;
+  SeriesKey key_of(const Symbol& symbol) const { return SeriesKey{exchange_, market_, symbol, interval_}; }
   // Ends the current round now (the backtest calls it at the end of the data).
   void finish_round();
   void flush() override { finish_round(); }

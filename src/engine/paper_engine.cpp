@@ -8,7 +8,9 @@
 
 #include "bot/bot_factory.hpp"
 #include "core/clock.hpp"
+#include "engine/engine_control.hpp"
 #include "engine/rate_limits.hpp"
+#include "strategy/strategy.hpp"
 #include "venue/sim/market.hpp"
 
 namespace twinstar {
@@ -202,15 +204,20 @@ Status run_paper_engine(const PaperEngineOptions& options, std::stop_token stop,
       it->second.bots.push_back(bot.get());
     }
   }
-  // Warm-up: the strategies see recent history while the bots are paused, so they can trade at once.
-  for (auto& bot : bots) bot->pause();
-  for (auto& [key, w] : watched) {
+  // History for the strategies (recent closed candles of a series, oldest first), so they can
+  // trade at once: at start, for a symbol added at run time, and after a parameter change.
+  auto history_of = [&](const SeriesKey& key, std::size_t instrument) {
     const Timestamp current_open = interval_floor(key.interval, clock.now());
     const Timestamp from = current_open - interval_length(key.interval) * static_cast<std::int64_t>(options.warmup_candles);
-    auto history = market.klines(w.instrument, key.interval, from, current_open - Duration(1), 1000, clock.now());
+    auto history = market.klines(instrument, key.interval, from, current_open - Duration(1), 1000, clock.now());
     std::reverse(history.begin(), history.end());  // Bybit order is newest first
+    std::erase_if(history, [](const Candle& c) { return !c.closed; });
+    return std::make_pair(std::move(history), current_open);
+  };
+  for (auto& bot : bots) bot->pause();
+  for (auto& [key, w] : watched) {
+    auto [history, current_open] = history_of(key, w.instrument);
     for (const Candle& c : history) {
-      if (!c.closed) continue;
       (void)(*candles)->append(key, c);
       for (Bot* b : w.bots) b->on_candle(key, c);
     }
@@ -239,6 +246,8 @@ Status run_paper_engine(const PaperEngineOptions& options, std::stop_token stop,
       b.kind = dynamic_cast<const MultiTrader*>(bot.get()) != nullptr ? "multi" : "single";
       b.state = std::string(to_string(bot->state()));
       b.symbols = bot->subscriptions().size();
+      for (const SeriesKey& key : bot->subscriptions()) b.symbol_list.push_back(key.symbol.str());
+      b.params = bot->strategy().params();
       b.positions = t.positions().size();
       b.trades = t.trades().size();
       for (const auto& tr : t.trades()) b.realized_pnl += tr.pnl;
@@ -251,6 +260,105 @@ Status run_paper_engine(const PaperEngineOptions& options, std::stop_token stop,
     return s;
   };
 
+  // Run-time control, on this thread between events (engine_control.hpp).
+  class Control final : public EngineControl {
+   public:
+    std::function<EngineStatus()> status_fn;
+    std::function<Bot*(std::string_view)> find;
+    std::function<bool(const Symbol&)> listed;
+    std::function<void(Bot&, const std::vector<SeriesKey>&)> watch;  // subscribe + warm up new series
+    std::function<void(Bot&)> rewarm;                                   // history into a new strategy
+
+    EngineStatus status() override { return status_fn(); }
+    Status pause(std::string_view name) override { return with(name, [](Bot& b) { b.pause(); }); }
+    Status resume(std::string_view name) override { return with(name, [](Bot& b) { b.resume(); }); }
+    Status stop_bot(std::string_view name) override { return with(name, [](Bot& b) { b.stop(); }); }
+    Result<std::vector<std::string>> change_symbols(std::string_view name, SymbolChange change,
+                                                    const std::vector<std::string>& symbols) override {
+      Bot* bot = find(name);
+      if (bot == nullptr) return make_error(ErrorCode::not_found, "no bot named {}", name);
+      auto* multi = dynamic_cast<MultiTrader*>(bot);
+      if (multi == nullptr) return make_error(ErrorCode::invalid_argument, "bot {} is a SingleBot: its symbol is fixed", name);
+      std::vector<Symbol> next = change == SymbolChange::set ? std::vector<Symbol>{} : multi->symbols();
+      for (const auto& text : symbols) {
+        auto symbol = Symbol::parse(text);
+        if (!symbol) return make_error(ErrorCode::invalid_argument, "bad symbol '{}': {}", text, symbol.error().message);
+        if (change == SymbolChange::remove) {
+          std::erase(next, *symbol);
+        } else if (std::find(next.begin(), next.end(), *symbol) == next.end()) {
+          next.push_back(*symbol);
+        }
+      }
+      const auto before = multi->subscriptions();
+      std::vector<SeriesKey> added;
+      for (const Symbol& s : next) {
+        const SeriesKey key = multi->key_of(s);
+        if (std::find(before.begin(), before.end(), key) == before.end()) added.push_back(key);
+      }
+      // Every new symbol is checked before anything changes: all or nothing.
+      for (const SeriesKey& key : added) {
+        if (!listed(key.symbol)) return make_error(ErrorCode::invalid_argument, "the simulated market does not list {}", key.symbol);
+      }
+      multi->set_symbols(next);
+      watch(*bot, added);
+      std::vector<std::string> out;
+      for (const Symbol& s : multi->symbols()) out.push_back(s.str());
+      return out;
+    }
+    Status set_params(std::string_view name, const std::map<std::string, double>& params) override {
+      Bot* bot = find(name);
+      if (bot == nullptr) return make_error(ErrorCode::not_found, "no bot named {}", name);
+      StrategyParams merged = bot->strategy().params();
+      for (const auto& [k, v] : params) merged[k] = v;
+      auto strategy = make_strategy(bot->strategy().name(), merged);
+      if (!strategy) return std::unexpected(strategy.error());
+      bot->set_strategy(std::move(*strategy));
+      rewarm(*bot);
+      return {};
+    }
+
+   private:
+    Status with(std::string_view name, void (*fn)(Bot&)) {
+      Bot* bot = find(name);
+      if (bot == nullptr) return make_error(ErrorCode::not_found, "no bot named {}", name);
+      fn(*bot);
+      return {};
+    }
+  } control;
+  control.status_fn = status;
+  control.find = [&](std::string_view name) -> Bot* {
+    for (auto& bot : bots) {
+      if (bot->name() == name) return bot.get();
+    }
+    return nullptr;
+  };
+  control.listed = [&](const Symbol& s) { return market.find(s.view()).has_value(); };
+  control.watch = [&](Bot& bot, const std::vector<SeriesKey>& keys) {
+    for (const SeriesKey& key : keys) {
+      auto [it, inserted] = watched.try_emplace(key, Watched{key, *market.find(key.symbol.view()), {}, {}});
+      Watched& w = it->second;
+      auto [history, current_open] = history_of(key, w.instrument);
+      for (const Candle& c : history) {
+        if (inserted) (void)(*candles)->append(key, c);
+        bot.warm_up(key, c);
+      }
+      if (inserted) w.next_open = current_open;
+      // A symbol dropped earlier and added again is still watched (stops of held positions).
+      if (std::find(w.bots.begin(), w.bots.end(), &bot) == w.bots.end()) w.bots.push_back(&bot);
+    }
+  };
+  control.rewarm = [&](Bot& bot) {
+    for (const SeriesKey& key : bot.subscriptions()) {
+      auto it = watched.find(key);
+      if (it == watched.end()) continue;
+      for (const Candle& c : history_of(key, it->second.instrument).first) bot.warm_up(key, c);
+    }
+  };
+  // Jobs wait at most this long (real time) for the next turn of the loop.
+  const Duration control_poll = options.mailbox != nullptr
+                                    ? std::chrono::duration_cast<Duration>(std::chrono::duration<double>(0.05 * options.speed))
+                                    : Duration::max();
+
   // The duration counts from the end of set-up: on a fast clock and a busy machine, opening the
   // store and the ledger can take simulated hours.
   const Timestamp trading_start = clock.now();
@@ -262,7 +370,9 @@ Status run_paper_engine(const PaperEngineOptions& options, std::stop_token stop,
     Timestamp next_close = end;
     for (const auto& [key, w] : watched) next_close = std::min(next_close, interval_next(key.interval, w.next_open));
     next_close = std::min(next_close, next_report);
-    if (!clock.sleep_until(next_close, stop)) break;
+    const Timestamp wake = control_poll == Duration::max() ? next_close : std::min(next_close, clock.now() + control_poll);
+    if (!clock.sleep_until(wake, stop)) break;
+    if (options.mailbox != nullptr) options.mailbox->run_pending(control);
     const Timestamp now = clock.now();
     bool any = false;
     for (auto& [key, w] : watched) {
@@ -294,6 +404,7 @@ Status run_paper_engine(const PaperEngineOptions& options, std::stop_token stop,
     if (now >= end) break;
   }
   // Stop: no new signals; in-process orders have already settled; persist what is in memory.
+  if (options.mailbox != nullptr) options.mailbox->close();
   for (auto& bot : bots) bot->stop();
   if (auto flushed = (*candles)->flush(); !flushed) return std::unexpected(flushed.error());
   if (report) report(status());

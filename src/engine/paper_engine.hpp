@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stop_token>
@@ -21,6 +22,8 @@
 #include "store/candle_store.hpp"
 
 namespace twinstar {
+
+class EngineMailbox;
 
 struct PaperEngineOptions {
   std::filesystem::path data_dir = "./data/demo";
@@ -38,6 +41,7 @@ struct PaperEngineOptions {
   bool fresh_ledger = true;               // start each run from a clean paper account
   std::size_t warmup_candles = 200;       // history fed to the strategies before trading starts
   GrantObserver grant_observer;           // every rate-limit grant (tests check the windows with it)
+  EngineMailbox* mailbox = nullptr;       // run-time control jobs, drained every turn (engine_control.hpp)
 };
 
 struct BotStatus {
@@ -45,6 +49,8 @@ struct BotStatus {
   std::string kind;
   std::string state;
   std::size_t symbols = 0;
+  std::vector<std::string> symbol_list;
+  std::map<std::string, double> params;
   std::size_t positions = 0;
   std::size_t trades = 0;
   Money realized_pnl;
