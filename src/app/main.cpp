@@ -12,6 +12,7 @@
 #include "app/config_command.hpp"
 #include "app/data_command.hpp"
 #include "app/demo_command.hpp"
+#include "app/feed_command.hpp"
 #include "app/sim_command.hpp"
 
 #ifndef TWINSTAR_VERSION
@@ -37,6 +38,7 @@ int main(int argc, char** argv) {
   add_backtest_command(app, options);
   add_demo_command(app, options);
   add_sim_command(app, options);
+  add_feed_command(app, options);
 
   // Every command, at every depth, accepts and documents the global options.
   const std::function<void(CLI::App*)> add_global_options = [&](CLI::App* cmd) {
