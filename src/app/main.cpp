@@ -13,6 +13,7 @@
 #include "app/control_command.hpp"
 #include "app/data_command.hpp"
 #include "app/demo_command.hpp"
+#include "app/feed_command.hpp"
 #include "app/sim_command.hpp"
 
 #ifndef TWINSTAR_VERSION
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
   add_demo_command(app, options);
   add_sim_command(app, options);
   add_control_commands(app, options);
+  add_feed_command(app, options);
 
   // Every command, at every depth, accepts and documents the global options.
   const std::function<void(CLI::App*)> add_global_options = [&](CLI::App* cmd) {
