@@ -813,52 +813,72 @@ Status CandleArchive::read_files(const std::vector<FileRef>& refs,
     }
   }
   if (!journal_idx.empty()) {
-    // One query over the journal files: each entry selected by (file, series, period).
+    // One query over the journal files; each row goes to the entry of its (file, series, period).
+    // Rows are grouped by series and period in a journal file, so the lookup runs once per group.
     std::vector<fs::path> paths;
     std::map<fs::path, std::size_t> file_of;
-    std::string values;
-    for (std::size_t k = 0; k < journal_idx.size(); ++k) {
-      const PartFile& p = *files[journal_idx[k]];
-      auto [it, inserted] = file_of.try_emplace(p.path, paths.size());
-      if (inserted) paths.push_back(p.path);
-    }
+    std::unordered_map<std::string, std::size_t> entry_of;
+    std::set<std::string> symbols;
+    auto entry_key = [](std::uint64_t fi, std::string_view e, std::string_view m, std::string_view s, std::string_view i,
+                        std::string_view p) { return fmt::format("{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}", fi, e, m, s, i, p); };
     for (std::size_t k = 0; k < journal_idx.size(); ++k) {
       const PartFile& p = *files[journal_idx[k]];
       const SeriesKey& key = *refs[journal_idx[k]].key;
-      values += fmt::format("{}({}, {}, {}, {}, {}, {}, {})", k > 0 ? ", " : "", k, file_of.at(p.path),
-                            sql_quote(to_string(key.exchange)), sql_quote(to_string(key.market)), sql_quote(key.symbol.str()),
-                            sql_quote(to_string(key.interval)), sql_quote(p.period));
+      auto [it, inserted] = file_of.try_emplace(p.path, paths.size());
+      if (inserted) paths.push_back(p.path);
+      entry_of.emplace(entry_key(it->second, to_string(key.exchange), to_string(key.market), key.symbol.view(),
+                                 to_string(key.interval), p.period),
+                       journal_idx[k]);
+      symbols.insert(key.symbol.str());
+    }
+    // A symbol filter lets DuckDB skip other series' rows when only a few are wanted.
+    std::string where;
+    if (symbols.size() <= 16) {
+      for (const auto& sym : symbols) where += (where.empty() ? " WHERE symbol IN (" : ", ") + sql_quote(sym);
+      where += ")";
     }
     auto result = conn_.query_streaming(fmt::format(
-        "SELECT v.id::INTEGER, j.open_time_ms, j.open, j.high, j.low, j.close, j.volume, j.turnover "
-        "FROM read_parquet({}, hive_partitioning=false) j JOIN (VALUES {}) v(id, fi, e, m, s, i, p) "
-        "ON j.file_index = v.fi AND j.exchange = v.e AND j.market = v.m AND j.symbol = v.s AND j.\"interval\" = v.i "
-        "AND j.period = v.p ORDER BY v.id, j.open_time_ms",
-        path_list(paths), values));
+        "SELECT file_index, exchange, market, symbol, \"interval\", period, open_time_ms, open, high, low, close, volume, "
+        "turnover FROM read_parquet({}, hive_partitioning=false){}",
+        path_list(paths), where));
+    auto file_error = [&](std::uint64_t fi) { return fi < paths.size() ? paths[fi].string() : std::string("journal"); };
     if (!result) return make_error(ErrorCode::io_error, "{}{}", paths.size() == 1 ? paths[0].string() + ": " : "", result.error().message);
-    std::vector<std::vector<StoredCandle>*> dst(journal_idx.size());
-    for (std::size_t k = 0; k < journal_idx.size(); ++k) dst[k] = &sink(journal_idx[k]);
+    std::vector<std::vector<StoredCandle>*> dst(files.size(), nullptr);
+    for (std::size_t i : journal_idx) dst[i] = &sink(i);
+    std::string last_key;
+    std::uint64_t last_fi = UINT64_MAX;
+    std::string_view last_strings[5];
+    std::vector<StoredCandle>* current = nullptr;
+    std::vector<std::string> holder(5);
     while (true) {
       DuckChunk chunk = fetch_chunk(*result);
       if (!chunk) break;
       const std::size_t n = chunk.size();
       if (n == 0) break;
-      for (std::size_t col = 1; col < 8; ++col) {
+      const auto* fi = chunk.data<std::uint64_t>(0);
+      for (std::size_t col = 1; col < 13; ++col) {
         if (chunk.validity(col) == nullptr) continue;
         for (std::size_t r = 0; r < n; ++r) {
           if (!duckdb_validity_row_is_valid(chunk.validity(col), r)) {
-            return make_error(ErrorCode::parse_error, "journal {}: NULL in column {}", paths[0].parent_path().string(),
-                              result->column_name(col));
+            return make_error(ErrorCode::parse_error, "{}: NULL in column {}", file_error(fi[r]), result->column_name(col));
           }
         }
       }
-      const auto* id = chunk.data<std::int32_t>(0);
       const std::int64_t* col[7];
-      for (int c = 0; c < 7; ++c) col[c] = chunk.data<std::int64_t>(1 + c);
+      for (int c = 0; c < 7; ++c) col[c] = chunk.data<std::int64_t>(6 + c);
       for (std::size_t r = 0; r < n; ++r) {
-        const auto k = static_cast<std::size_t>(id[r]);
-        if (k >= dst.size()) return make_error(ErrorCode::internal, "journal read returned entry {} of {}", k, dst.size());
-        dst[k]->push_back(StoredCandle{col[0][r], col[1][r], col[2][r], col[3][r], col[4][r], col[5][r], col[6][r]});
+        bool same = fi[r] == last_fi;
+        for (int c = 0; same && c < 5; ++c) same = string_at(chunk, 1 + c, r) == last_strings[c];
+        if (!same) {
+          for (int c = 0; c < 5; ++c) {
+            holder[c] = std::string(string_at(chunk, 1 + c, r));
+            last_strings[c] = holder[c];
+          }
+          last_fi = fi[r];
+          auto it = entry_of.find(entry_key(fi[r], holder[0], holder[1], holder[2], holder[3], holder[4]));
+          current = it == entry_of.end() ? nullptr : dst[it->second];  // another series, or superseded
+        }
+        if (current != nullptr) current->push_back(StoredCandle{col[0][r], col[1][r], col[2][r], col[3][r], col[4][r], col[5][r], col[6][r]});
       }
     }
     if (const auto err = result->error(); !err.empty()) return make_error(ErrorCode::io_error, "{}", err);
