@@ -84,7 +84,7 @@ void BM_BatchFlushFromScratch(benchmark::State& state) {
     auto r = store->flush();
     cpu += process_cpu_ms() - c0;
     state.PauseTiming();
-    if (!r || r->candles != 50'000 || r->files != 50) state.SkipWithError("flush failed");
+    if (!r || r->candles != 50'000 || r->files != 1) state.SkipWithError("flush failed");
     (void)store->evict_to(0);
     state.ResumeTiming();
   }
@@ -96,6 +96,37 @@ void BM_BatchFlushFromScratch(benchmark::State& state) {
 }
 BENCHMARK(BM_BatchFlushFromScratch)->Arg(static_cast<int>(Durability::fsync))->Arg(static_cast<int>(Durability::rename_only))
     ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(20);
+
+// Baseline: the previous design, one hive part file per series per flush (CandleArchive::write),
+// for the same 50 x 1,000 candles in one call.
+void BM_PartPerSeriesFlushBaseline(benchmark::State& state) {
+  const auto durability = static_cast<Durability>(state.range(0));
+  const fs::path dir = fresh_dir("perseries");
+  ArchiveOptions ao;
+  ao.durability = durability;
+  auto archive = CandleArchive::open(dir, ao).value();
+  std::vector<SeriesBatch> batches;
+  for (int s = 0; s < 50; ++s) {
+    SeriesBatch b{key_of(s), {}};
+    for (int i = 0; i < 1000; ++i) b.candles.push_back(StoredCandle::from(candle(i, s)));
+    batches.push_back(std::move(b));
+  }
+  (void)archive->write(std::span(batches).subspan(0, 1));  // warm-up
+  double cpu = 0;
+  for (auto _ : state) {
+    const double c0 = process_cpu_ms();
+    auto r = archive->write(batches);
+    cpu += process_cpu_ms() - c0;
+    if (!r || r->files != 50) state.SkipWithError("write failed");
+  }
+  state.SetItemsProcessed(state.iterations() * 50'000);
+  state.SetLabel(durability == Durability::fsync ? "fsync" : "rename_only");
+  state.counters["process_cpu_ms"] = cpu / static_cast<double>(state.iterations());
+  archive.reset();
+  fs::remove_all(dir);
+}
+BENCHMARK(BM_PartPerSeriesFlushBaseline)->Arg(static_cast<int>(Durability::fsync))->Arg(static_cast<int>(Durability::rename_only))
+    ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(10);
 
 // Baseline for the batch: the same 50 x 1,000 candles saved one symbol per flush (the original's "one by one").
 void BM_OneByOneFlushBaseline(benchmark::State& state) {
@@ -177,6 +208,38 @@ void BM_SteadyStateFlush(benchmark::State& state) {
 BENCHMARK(BM_SteadyStateFlush)->Arg(static_cast<int>(Durability::fsync))->Arg(static_cast<int>(Durability::rename_only))
     ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(50);
 
+// The journal merge that follows every 64 steady-state flushes: 64 journal files of 50 series x 1
+// candle merged into the hive layout (50 series whose month already holds 1,000 candles).
+void BM_JournalMerge64SteadyFlushes(benchmark::State& state) {
+  ManualClock clock;
+  const fs::path dir = fresh_dir("merge");
+  auto store = CandleStore::open(options(dir, Durability::rename_only), clock).value();
+  for (int s = 0; s < 50; ++s) {
+    for (int i = 0; i < 1000; ++i) (void)store->append(key_of(s), candle(i, s));
+  }
+  (void)store->flush();
+  (void)store->compact();
+  std::int64_t next = 1000;
+  double cpu = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    for (int f = 0; f < 64; ++f) {
+      for (int s = 0; s < 50; ++s) (void)store->append(key_of(s), candle(next, s));
+      ++next;
+      (void)store->flush();
+    }
+    state.ResumeTiming();
+    const double c0 = process_cpu_ms();
+    auto r = store->compact();
+    cpu += process_cpu_ms() - c0;
+    if (!r || r->journal_files_merged != 64) state.SkipWithError("merge failed");
+  }
+  state.counters["process_cpu_ms"] = cpu / static_cast<double>(state.iterations());
+  store.reset();
+  fs::remove_all(dir);
+}
+BENCHMARK(BM_JournalMerge64SteadyFlushes)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+
 // The disk's floor under the fsync numbers: write and fsync 50 files of 40 kB, as a flush must.
 void BM_Fsync50FilesBaseline(benchmark::State& state) {
   const fs::path dir = fresh_dir("fsync");
@@ -232,6 +295,43 @@ void BM_RestartLoad100x10000(benchmark::State& state) {
 }
 // Arg: ring capacity — 10,000 loads all 1,000,000 candles; 1,000 (the default) the newest 1,000 of each.
 BENCHMARK(BM_RestartLoad100x10000)->Arg(10'000)->Arg(1'000)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(10);
+
+// Restart after a crash, before any merge: 100 series x 1,000 candles, all still in the journal
+// (20 flush files of 5,000 rows each).
+void BM_RestartLoadFromJournal100x1000(benchmark::State& state) {
+  static const fs::path dir = [] {
+    const fs::path d = fresh_dir("restart-journal");
+    ManualClock clock;
+    auto o = options(d, Durability::rename_only, 1000, 100);
+    o.compact_on_close = false;
+    auto store = CandleStore::open(o, clock).value();
+    for (int chunk = 0; chunk < 20; ++chunk) {
+      for (int s = 0; s < 100; ++s) {
+        for (int i = chunk * 50; i < chunk * 50 + 50; ++i) (void)store->append(key_of(s), candle(i, s));
+      }
+      (void)store->flush();
+    }
+    return d;
+  }();
+  ManualClock clock;
+  std::size_t loaded = 0;
+  double cpu = 0;
+  for (auto _ : state) {
+    const double c0 = process_cpu_ms();
+    auto o = options(dir, Durability::rename_only, 1000, 100);
+    o.compact_on_close = false;
+    auto store = CandleStore::open(o, clock).value();
+    cpu += process_cpu_ms() - c0;
+    loaded = store->open_report().candles_loaded;
+    state.PauseTiming();
+    store.reset();
+    state.ResumeTiming();
+  }
+  if (loaded != 100'000) state.SkipWithError("did not load every series");
+  state.counters["candles"] = static_cast<double>(loaded);
+  state.counters["process_cpu_ms"] = cpu / static_cast<double>(state.iterations());
+}
+BENCHMARK(BM_RestartLoadFromJournal100x1000)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(10);
 
 // Baseline for the restart: opening an empty store (DuckDB start-up, lock, folder scan).
 void BM_OpenEmptyStoreBaseline(benchmark::State& state) {

@@ -1,11 +1,14 @@
 #pragma once
 // Parquet persistence of closed candles through DuckDB (layout: candle_layout.hpp).
-// Writes are incremental (new part files only) and atomic per file: each file is written in a
+// Writes are incremental (new files only) and atomic per file: each file is written in a
 // staging folder, synced, renamed into place and its folder synced, so a crash at any instant
-// leaves every visible file complete. One writer per data folder (an exclusive lock file).
+// leaves every visible file complete. Flushes append one journal file for all series; compaction
+// merges the journal into the hive-partitioned parts. One writer per data folder (a lock file).
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -29,8 +32,14 @@ enum class Durability : std::uint8_t {
 struct ArchiveOptions {
   Durability durability = Durability::fsync;
   bool writer = true;   // take the writer lock, clean staging leftovers and superseded files
-  int threads = 0;      // DuckDB worker threads (0 = its default)
+  int threads = 2;      // DuckDB worker threads (0 = DuckDB's default: one per core)
+  // DuckDB's memory_limit (its buffers and caches; without one it grows towards 80 % of RAM).
+  std::string memory_limit = "256MB";
 };
+
+namespace detail {
+struct RowSource;
+}
 
 // The closed candles of one series to persist, ascending by open time, unique.
 struct SeriesBatch {
@@ -77,7 +86,14 @@ struct CompactReport {
   std::size_t files_removed = 0;
   std::size_t files_written = 0;
   std::size_t duplicates_dropped = 0;
+  std::size_t journal_files_merged = 0;  // journal files merged into parts and deleted
   std::vector<FileError> errors;   // periods skipped because a part was unreadable
+};
+
+struct JournalStats {
+  std::size_t files = 0;
+  std::uint64_t rows = 0;
+  std::uintmax_t bytes = 0;
 };
 
 class CandleArchive {
@@ -90,10 +106,18 @@ class CandleArchive {
 
   // Persists every batch in one pass: one new part file per (series, period), published in
   // ascending time per series, so a crash part-way leaves each series a gap-free prefix.
+  // For imports and backfills (visible to users' tools at once).
   // Thread: any (serialised). Errors: io_error, invalid_argument (value outside DECIMAL(18,8)).
   Result<WriteReport> write(std::span<const SeriesBatch> batches);
 
-  // Every series folder with its live files. Thread: any. Errors: io_error.
+  // Persists every batch as ONE journal file (one COPY, one fsync): the cheap path for flushes.
+  // All or nothing: a crash leaves the file absent or complete. Thread: any (serialised).
+  // Errors: io_error, invalid_argument (not ascending, value outside DECIMAL(18,8)).
+  Result<WriteReport> append_journal(std::span<const SeriesBatch> batches);
+  // Journal files not yet merged. Thread: any.
+  JournalStats journal_stats();
+
+  // Every series with its live files: part files and journal entries. Thread: any. Errors: io_error.
   Result<std::vector<SeriesFiles>> list();
   // One series' files (empty parts when none). Errors: io_error.
   Result<SeriesFiles> files_of(const SeriesKey& key);
@@ -103,13 +127,15 @@ class CandleArchive {
   // Unreadable files are reported in errors and skipped. Thread: any. Errors: io_error.
   Result<ReadResult> read(std::span<const SeriesFiles> series, std::size_t newest_n = 0, bool dedupe = true);
 
-  // Merges each period that has at least `min_parts` live files into one file, then deletes
-  // the parts. Never exposes a missing row; a crash may leave superseded parts, which readers
-  // ignore. Thread: any. Errors: io_error.
+  // Merges the journal into the parts, and each period that has at least `min_parts` part files
+  // into one file, then deletes the merged parts and journal files. Never exposes a missing row;
+  // a crash may leave superseded parts or merged journal files, which readers ignore and the
+  // next compaction deletes. Thread: any. Errors: io_error.
   Result<CompactReport> compact(std::size_t min_parts = 2);
 
-  // A read-only DuckDB view `candles` over every file (hive columns exchange, market, symbol,
-  // interval), on this archive's connection, for ad-hoc SQL. Errors: io_error.
+  // A read-only DuckDB view `candles` over every part file (hive columns exchange, market,
+  // symbol, interval) and the journal not yet merged, on this archive's connection, for ad-hoc
+  // SQL. Errors: io_error.
   Result<DuckResult> sql(const std::string& query);
 
   const std::filesystem::path& candles_root() const noexcept { return root_; }
@@ -125,10 +151,37 @@ class CandleArchive {
     std::uint64_t first_seq;
     std::uint64_t last_seq;
   };
+  struct JournalEntry {
+    SeriesKey key;
+    std::string period;
+    std::uint64_t rows = 0;
+  };
+  struct JournalFile {
+    std::filesystem::path path;
+    std::uintmax_t bytes = 0;
+    std::uint64_t rows = 0;
+    std::vector<JournalEntry> entries;
+  };
   Result<std::size_t> write_groups(std::span<const Group> groups, std::uint64_t staging_id);
   Result<SeriesFiles> scan_series(const std::filesystem::path& dir, const SeriesKey& key, std::vector<PartFile>* superseded);
-  // Reads every row of `files` (paths) tagged with the file index. Errors name the file when one fails.
-  Status read_files(const std::vector<const PartFile*>& files, std::vector<std::vector<StoredCandle>>& rows_by_file);
+  Result<std::vector<SeriesFiles>> list_locked();
+  // Brings journal_ up to date with the journal folder (new files indexed with one query).
+  Status refresh_journal_locked();
+  // Adds the journal's entries to `series` (creating series found only there) and drops the
+  // superseded ones.
+  void add_journal_entries_locked(std::vector<SeriesFiles>& series, const SeriesKey* only);
+  struct FileRef {
+    const PartFile* file;
+    const SeriesKey* key;
+  };
+  // Reads every row of `files` (part files and journal entries) into sink(i) for files[i], each
+  // file's rows in file order (all part files' rows before all journal rows). Indices of part
+  // files whose rows were not ascending go to unsorted_files. Errors name the file when one.
+  Status read_files(const std::vector<FileRef>& files,
+                    const std::function<std::vector<StoredCandle>&(std::size_t)>& sink,
+                    std::vector<std::size_t>* unsorted_files = nullptr);
+  // Runs `copy` (a COPY statement reading twinstar_rows()) with `source` as the rows.
+  Status copy_rows(detail::RowSource& source, const std::string& copy);
   Status sync_dir(const std::filesystem::path& dir);
 
   std::filesystem::path data_dir_;
@@ -139,8 +192,12 @@ class CandleArchive {
   DuckDatabase db_;
   DuckConnection conn_;
   int lock_fd_ = -1;
+  std::filesystem::path journal_dir_;
   std::uint64_t next_seq_ = 1;
   bool view_created_ = false;
+  std::map<std::uint64_t, JournalFile> journal_;      // by seq
+  std::map<std::filesystem::path, std::string> bad_journal_;  // unreadable journal files, with why
+  detail::RowSource* source_ = nullptr;  // the rows twinstar_rows() yields during copy_rows
 };
 
 }  // namespace twinstar::store

@@ -97,18 +97,30 @@ std::optional<PartFile> parse_part_file(const std::filesystem::path& path) {
   return f;
 }
 
+std::string journal_file_name(std::uint64_t seq) { return fmt::format("{:010}.parquet", seq); }
+
+std::optional<std::uint64_t> parse_journal_file(const std::filesystem::path& path) {
+  const std::string name = path.filename().string();
+  constexpr std::string_view ext = ".parquet";
+  if (name.size() <= ext.size() || name.compare(name.size() - ext.size(), ext.size(), ext) != 0) return std::nullopt;
+  std::uint64_t seq = 0;
+  if (!parse_u64(std::string_view(name.data(), name.size() - ext.size()), seq) || seq == 0) return std::nullopt;
+  return seq;
+}
+
 void split_superseded(std::vector<PartFile>& parts, std::vector<PartFile>* superseded) {
   std::sort(parts.begin(), parts.end(), [](const PartFile& a, const PartFile& b) {
     if (a.period != b.period) return a.period < b.period;
     if (a.first_seq != b.first_seq) return a.first_seq < b.first_seq;
-    return a.last_seq > b.last_seq;  // the wider range first
+    if (a.last_seq != b.last_seq) return a.last_seq > b.last_seq;  // the wider range first
+    return !a.journal && b.journal;  // a part before a journal entry of the same seq (never both)
   });
   std::vector<PartFile> live;
   live.reserve(parts.size());
   for (auto& p : parts) {
     bool covered = false;
     for (const auto& q : live) {
-      if (q.period == p.period && q.first_seq <= p.first_seq && p.last_seq <= q.last_seq) {
+      if (!q.journal && q.period == p.period && q.first_seq <= p.first_seq && p.last_seq <= q.last_seq) {
         covered = true;
         break;
       }

@@ -46,7 +46,8 @@ struct CandleStore::Series {
 CandleStore::CandleStore(StoreOptions options, const Clock& clock) : options_(std::move(options)), clock_(clock) {}
 
 CandleStore::~CandleStore() {
-  if (archive_) (void)flush();
+  if (!archive_) return;
+  if (auto f = flush(); f && options_.compact_on_close) (void)compact();
 }
 
 Result<std::unique_ptr<CandleStore>> CandleStore::open(StoreOptions options, const Clock& clock) {
@@ -59,7 +60,7 @@ Status CandleStore::init() {
   options_.ring_capacity = std::max<std::size_t>(options_.ring_capacity, 1);
   options_.max_resident_series = std::max<std::size_t>(options_.max_resident_series, 1);
   if (options_.data_dir.empty()) return {};
-  auto archive = CandleArchive::open(options_.data_dir, ArchiveOptions{options_.durability, true, options_.duckdb_threads});
+  auto archive = CandleArchive::open(options_.data_dir, ArchiveOptions{options_.durability, true, options_.duckdb_threads, options_.duckdb_memory_limit});
   if (!archive) return std::unexpected(archive.error());
   archive_ = std::move(*archive);
   auto all = archive_->list();
@@ -213,7 +214,7 @@ Status CandleStore::evict_locked(Series& s) {
   if (archive_ && s.ring->unflushed() > 0) {
     SeriesBatch batch{s.key, {}};
     s.ring->copy_unflushed(batch.candles);
-    auto w = archive_->write(std::span(&batch, 1));
+    auto w = archive_->append_journal(std::span(&batch, 1));
     if (!w) return std::unexpected(w.error());
     s.last_stored_ms = std::max(s.last_stored_ms.value_or(INT64_MIN), batch.candles.back().open_time_ms);
     candles_flushed_ += batch.candles.size();
@@ -255,7 +256,7 @@ Result<FlushReport> CandleStore::flush_locked() {
     }
   }
   if (!batches.empty()) {
-    auto w = archive_->write(batches);
+    auto w = archive_->append_journal(batches);
     if (!w) return std::unexpected(w.error());
     report.series = batches.size();
     report.candles = w->candles;

@@ -14,6 +14,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <span>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -31,9 +32,11 @@ struct StoreOptions {
   std::size_t ring_capacity = 1000;        // closed candles kept in memory per series
   std::size_t max_resident_series = 100;   // rings in memory at once (LRU beyond)
   Durability durability = Durability::fsync;
-  std::size_t compact_every_flushes = 64;  // merge small parts after this many flushes (0 = never)
+  std::size_t compact_every_flushes = 64;  // merge the journal into the parts after this many flushes (0 = never)
+  bool compact_on_close = true;            // merge the journal when the store closes cleanly
   bool load_on_open = true;                // load the newest ring_capacity candles of recent series
-  int duckdb_threads = 0;                  // 0 = DuckDB's default
+  int duckdb_threads = 2;                  // 0 = DuckDB's default (one per core)
+  std::string duckdb_memory_limit = "256MB";  // bounds DuckDB's buffers ("" = DuckDB's default, 80 % of RAM)
 };
 
 // A consistent copy of one series at one instant.
@@ -96,7 +99,7 @@ class CandleStore {
   // Opens (or creates) the store and loads recent series. Errors: io_error; unavailable when
   // another process writes the same data folder.
   static Result<std::unique_ptr<CandleStore>> open(StoreOptions options, const Clock& clock);
-  // Flushes what is left (best effort; call flush() to see errors).
+  // Flushes what is left and merges the journal (best effort; call flush() and compact() to see errors).
   ~CandleStore();
   CandleStore(const CandleStore&) = delete;
   CandleStore& operator=(const CandleStore&) = delete;
@@ -114,7 +117,8 @@ class CandleStore {
   // series if needed. Thread: any. Errors: not_found (no such series), io_error.
   Result<SeriesSnapshot> snapshot(const SeriesKey& key, std::size_t max_closed = 0);
 
-  // Writes every series' closed candles not yet persisted, in one pass (batch_save_parquet).
+  // Writes every series' closed candles not yet persisted, in one pass (batch_save_parquet): one
+  // journal file, merged into the hive layout every compact_every_flushes flushes.
   // Candles stay queued when it fails, and the next flush retries them. Thread: any.
   // Errors: io_error.
   Result<FlushReport> flush();
@@ -136,7 +140,7 @@ class CandleStore {
   // gap_to_now for every resident series.
   std::vector<RecoveryGap> recovery_gaps();
 
-  // Merges small part files now. Errors: io_error.
+  // Merges the journal and small part files into the hive layout now. Errors: io_error.
   Result<CompactReport> compact();
 
   std::vector<SeriesMemory> get_memory_usage() const;

@@ -79,19 +79,27 @@ Result<DuckAppender> DuckConnection::appender(const char* table) {
   return a;
 }
 
-Result<DuckDatabase> DuckDatabase::open_in_memory(int threads) {
+Result<DuckDatabase> DuckDatabase::open_in_memory(int threads, const std::string& memory_limit) {
   duckdb_config config = nullptr;
   if (duckdb_create_config(&config) == DuckDBError) return make_error(ErrorCode::io_error, "duckdb: cannot create config");
   struct ConfigGuard {
     duckdb_config& c;
     ~ConfigGuard() { duckdb_destroy_config(&c); }
   } guard{config};
-  if (threads > 0) {
-    const std::string t = std::to_string(threads);
-    if (duckdb_set_config(config, "threads", t.c_str()) == DuckDBError) {
-      return make_error(ErrorCode::io_error, "duckdb: cannot set threads={}", threads);
+  auto set = [&](const char* name, const std::string& value) -> Status {
+    if (duckdb_set_config(config, name, value.c_str()) == DuckDBError) {
+      return make_error(ErrorCode::io_error, "duckdb: cannot set {}={}", name, value);
     }
+    return {};
+  };
+  if (threads > 0) {
+    if (auto s = set("threads", std::to_string(threads)); !s) return std::unexpected(s.error());
   }
+  if (!memory_limit.empty()) {
+    if (auto s = set("memory_limit", memory_limit); !s) return std::unexpected(s.error());
+  }
+  // The store reads each file once: DuckDB's cache of file contents would only hold memory.
+  if (auto s = set("enable_external_file_cache", "false"); !s) return std::unexpected(s.error());
   DuckDatabase db;
   char* err = nullptr;
   if (duckdb_open_ext(nullptr, &db.db_, config, &err) == DuckDBError) {

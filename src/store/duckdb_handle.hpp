@@ -198,8 +198,9 @@ class DuckDatabase {
   }
   ~DuckDatabase() { reset(); }
 
-  // `threads` 0 = DuckDB's default. Errors: io_error.
-  static Result<DuckDatabase> open_in_memory(int threads = 0);
+  // `threads` 0 = DuckDB's default (one per core); `memory_limit` empty = DuckDB's default (80 %
+  // of RAM), else e.g. "256MB". Errors: io_error (naming a setting DuckDB refused).
+  static Result<DuckDatabase> open_in_memory(int threads = 0, const std::string& memory_limit = "");
   Result<DuckConnection> connect();
 
  private:

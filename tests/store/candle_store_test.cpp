@@ -1,5 +1,7 @@
 #include "store/candle_store.hpp"
 
+#include <duckdb.h>
+
 #include <fstream>
 
 #include <gtest/gtest.h>
@@ -22,6 +24,7 @@ StoreOptions options_for(const fs::path& dir, std::size_t capacity = 100, std::s
   o.max_resident_series = max_resident;
   o.durability = Durability::rename_only;  // tests kill no power; the fsync path is the same code
   o.compact_every_flushes = 0;
+  o.compact_on_close = false;  // tests choose when the journal is merged
   return o;
 }
 
@@ -227,25 +230,86 @@ TEST(CandleStore, a_second_writer_on_the_same_folder_is_refused) {
   EXPECT_EQ(second.error().code, ErrorCode::unavailable);
 }
 
-TEST(CandleStore, compaction_merges_parts_and_a_crash_before_deleting_them_shows_no_duplicate) {
+std::vector<fs::path> journal_files(const fs::path& dir) { return parquet_files(dir / kJournalDir); }
+std::vector<fs::path> part_files(const fs::path& dir) { return parquet_files(dir / kCandlesDir); }
+
+TEST(CandleStore, a_flush_writes_one_journal_file_for_every_series) {
+  TempDir dir;
+  ManualClock clock;
+  auto store = must_open(options_for(dir.path()), clock);
+  for (int s = 0; s < 5; ++s) {
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(store->append(key(fmt::format("S{}USDT", s)), candle_at(i, Interval::m15, s)));
+  }
+  auto r = store->flush().value();
+  EXPECT_EQ(r.series, 5u);
+  EXPECT_EQ(r.candles, 50u);
+  EXPECT_EQ(r.files, 1u);
+  EXPECT_EQ(journal_files(dir.path()).size(), 1u);
+  EXPECT_TRUE(part_files(dir.path()).empty());
+  EXPECT_EQ(store->archive()->journal_stats().rows, 50u);
+}
+
+TEST(CandleStore, compaction_merges_the_journal_and_a_crash_before_deleting_it_shows_no_duplicate) {
+  TempDir dir;
+  ManualClock clock;
+  std::vector<fs::path> journal;
+  {
+    auto store = must_open(options_for(dir.path()), clock);
+    for (int i = 0; i < 20; ++i) {
+      ASSERT_TRUE(store->append(key("BTCUSDT"), candle_at(i)));
+      ASSERT_TRUE(store->append(key("ETHUSDT"), candle_at(i, Interval::m15, 7)));
+      ASSERT_TRUE(store->flush());
+    }
+    journal = journal_files(dir.path());
+    ASSERT_EQ(journal.size(), 20u);
+    EXPECT_TRUE(part_files(dir.path()).empty());
+    // Keep copies of two journal files, as if the process died between "merged parts in" and
+    // "journal deleted".
+    fs::copy_file(journal[3], dir.path() / "keep3");
+    fs::copy_file(journal[7], dir.path() / "keep7");
+    auto c = store->compact().value();
+    EXPECT_EQ(c.periods, 2u);
+    EXPECT_EQ(c.journal_files_merged, 20u);
+    EXPECT_EQ(part_files(dir.path()).size(), 2u);  // one per series and period: the hive layout
+    EXPECT_TRUE(journal_files(dir.path()).empty());
+  }
+  fs::rename(dir.path() / "keep3", journal[3]);
+  fs::rename(dir.path() / "keep7", journal[7]);
+  {
+    auto archive = CandleArchive::open(dir.path(), ArchiveOptions{Durability::rename_only, false, 0}).value();
+    auto listed = archive->list().value();
+    ASSERT_EQ(listed.size(), 2u);
+    EXPECT_EQ(listed[0].parts.size(), 1u);  // readers ignore the merged journal entries
+    auto rows = archive->read(listed, 0).value();
+    EXPECT_EQ(rows.series[0].candles.size(), 20u);
+    EXPECT_EQ(rows.series[0].duplicate_rows, 0u);
+    EXPECT_EQ(rows.series[1].duplicate_rows, 0u);
+  }
+  auto store = must_open(options_for(dir.path()), clock);  // the writer deletes them
+  EXPECT_TRUE(journal_files(dir.path()).empty());
+  auto snap = store->snapshot(key("BTCUSDT")).value();
+  ASSERT_EQ(snap.closed.size(), 20u);
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(snap.closed[i], candle_at(i));
+}
+
+TEST(CandleStore, compaction_merges_part_files_and_a_crash_before_deleting_them_shows_no_duplicate) {
   TempDir dir;
   ManualClock clock;
   std::vector<fs::path> parts;
   {
     auto store = must_open(options_for(dir.path()), clock);
     for (int i = 0; i < 20; ++i) {
-      ASSERT_TRUE(store->append(key("BTCUSDT"), candle_at(i)));
-      ASSERT_TRUE(store->flush());
+      const Candle c = candle_at(i);
+      ASSERT_TRUE(store->write_history(key("BTCUSDT"), std::span(&c, 1)));  // backfills write parts directly
     }
-    parts = parquet_files(dir.path());
+    parts = part_files(dir.path());
     ASSERT_EQ(parts.size(), 20u);
-    // Keep copies of two parts, as if the process died between "merged file in" and "parts deleted".
     fs::copy_file(parts[3], dir.path() / "keep3");
     fs::copy_file(parts[7], dir.path() / "keep7");
     auto c = store->compact().value();
     EXPECT_EQ(c.periods, 1u);
     EXPECT_EQ(c.files_removed, 20u);
-    EXPECT_EQ(parquet_files(dir.path()).size(), 1u);
+    EXPECT_EQ(part_files(dir.path()).size(), 1u);
   }
   fs::rename(dir.path() / "keep3", parts[3]);
   fs::rename(dir.path() / "keep7", parts[7]);
@@ -259,10 +323,76 @@ TEST(CandleStore, compaction_merges_parts_and_a_crash_before_deleting_them_shows
     EXPECT_EQ(rows.series[0].duplicate_rows, 0u);
   }
   auto store = must_open(options_for(dir.path()), clock);  // the writer deletes them
-  EXPECT_EQ(parquet_files(dir.path()).size(), 1u);
+  EXPECT_EQ(part_files(dir.path()).size(), 1u);
   auto snap = store->snapshot(key("BTCUSDT")).value();
   ASSERT_EQ(snap.closed.size(), 20u);
   for (int i = 0; i < 20; ++i) EXPECT_EQ(snap.closed[i], candle_at(i));
+}
+
+TEST(CandleStore, journal_and_parts_are_read_together_and_the_later_write_wins) {
+  TempDir dir;
+  ManualClock clock;
+  auto opts = options_for(dir.path());
+  Candle rewritten = candle_at(3);
+  rewritten.close = Price::from_raw(rewritten.close.raw() + 1);
+  {
+    auto store = must_open(opts, clock);
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(store->append(key("BTCUSDT"), candle_at(i)));
+    ASSERT_TRUE(store->flush());           // journal, seq 1
+    ASSERT_TRUE(store->compact());         // -> part
+    for (int i = 5; i < 8; ++i) ASSERT_TRUE(store->append(key("BTCUSDT"), candle_at(i)));
+    ASSERT_TRUE(store->flush());           // journal
+    ASSERT_TRUE(store->write_history(key("BTCUSDT"), std::span(&rewritten, 1)));  // a later part
+  }
+  ASSERT_EQ(journal_files(dir.path()).size(), 1u);
+  ASSERT_EQ(part_files(dir.path()).size(), 2u);
+  auto check = [&](const char* when) {
+    auto archive = CandleArchive::open(dir.path(), ArchiveOptions{Durability::rename_only, false, 0}).value();
+    auto listed = archive->list().value();
+    ASSERT_EQ(listed.size(), 1u) << when;
+    auto rows = archive->read(listed, 0).value();
+    ASSERT_EQ(rows.series[0].candles.size(), 8u) << when;
+    for (int i = 0; i < 8; ++i) {
+      EXPECT_EQ(rows.series[0].candles[i].to_candle(), i == 3 ? rewritten : candle_at(i)) << when << " " << i;
+    }
+    auto newest = archive->read(listed, 2).value();
+    ASSERT_EQ(newest.series[0].candles.size(), 2u) << when;
+    EXPECT_EQ(newest.series[0].candles[1].to_candle(), candle_at(7)) << when;
+    auto sql = archive->sql("SELECT count(*), max(close)::VARCHAR FROM candles");
+    ASSERT_TRUE(sql) << when << ": " << sql.error().message;
+    EXPECT_EQ(duckdb_value_int64(sql->get(), 0, 0), 9) << when;  // the view unions without deduplicating
+  };
+  check("before merge");
+  {
+    auto store = must_open(opts, clock);
+    auto c = store->compact().value();
+    EXPECT_EQ(c.journal_files_merged, 1u);
+  }
+  EXPECT_TRUE(journal_files(dir.path()).empty());
+  ASSERT_EQ(part_files(dir.path()).size(), 1u);
+  auto archive = CandleArchive::open(dir.path(), ArchiveOptions{Durability::rename_only, false, 0}).value();
+  auto listed = archive->list().value();
+  auto rows = archive->read(listed, 0).value();
+  ASSERT_EQ(rows.series[0].candles.size(), 8u);
+  EXPECT_EQ(rows.series[0].candles[3].to_candle(), rewritten);
+  EXPECT_EQ(rows.series[0].duplicate_rows + rows.series[0].conflicting_rows, 0u);
+}
+
+TEST(CandleStore, a_clean_close_merges_the_journal_into_the_hive_layout) {
+  TempDir dir;
+  ManualClock clock;
+  auto opts = options_for(dir.path());
+  opts.compact_on_close = true;
+  {
+    auto store = must_open(opts, clock);
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(store->append(key("BTCUSDT"), candle_at(i)));
+    ASSERT_TRUE(store->flush());
+    EXPECT_EQ(journal_files(dir.path()).size(), 1u);
+  }
+  EXPECT_TRUE(journal_files(dir.path()).empty());
+  const auto parts = part_files(dir.path());
+  ASSERT_EQ(parts.size(), 1u);
+  EXPECT_NE(parts[0].string().find("exchange=bybit/market=linear/symbol=BTCUSDT/interval=15m/2024-01_"), std::string::npos);
 }
 
 TEST(CandleStore, a_corrupt_parquet_file_is_named_and_the_rest_of_the_store_loads) {
@@ -276,12 +406,10 @@ TEST(CandleStore, a_corrupt_parquet_file_is_named_and_the_rest_of_the_store_load
     for (int i = 10; i < 15; ++i) ASSERT_TRUE(store->append(key("BTCUSDT"), candle_at(i)));
     ASSERT_TRUE(store->flush());
   }
-  // Corrupt BTC's newest part: keep the name, scribble over the bytes.
-  fs::path victim;
-  for (const auto& f : parquet_files(dir.path())) {
-    if (f.string().find("BTCUSDT") != std::string::npos) victim = f;  // sorted: the last is the newest
-  }
-  ASSERT_FALSE(victim.empty());
+  // Corrupt the newest journal file (BTC's second flush): keep the name, scribble over the bytes.
+  const auto journal = journal_files(dir.path());
+  ASSERT_EQ(journal.size(), 2u);
+  const fs::path victim = journal.back();
   { std::ofstream(victim, std::ios::trunc | std::ios::binary) << "PAR1 this is not a parquet file"; }
 
   auto store = must_open(options_for(dir.path()), clock);
@@ -291,9 +419,33 @@ TEST(CandleStore, a_corrupt_parquet_file_is_named_and_the_rest_of_the_store_load
   EXPECT_FALSE(bad[0].message.empty());
   EXPECT_EQ(store->snapshot(key("ETHUSDT")).value().closed.size(), 10u);
   auto btc = store->snapshot(key("BTCUSDT")).value();
-  EXPECT_EQ(btc.closed.size(), 10u);  // the readable part
-  ASSERT_TRUE(store->append(key("BTCUSDT"), candle_at(15)));
+  EXPECT_EQ(btc.closed.size(), 10u);  // the readable journal file
+  ASSERT_TRUE(store->append(key("BTCUSDT"), candle_at(10)));
   EXPECT_TRUE(store->flush());  // the store stays usable
+  auto c = store->compact().value();  // merges what it can read, keeps the corrupt file
+  EXPECT_EQ(c.journal_files_merged, 2u);
+  EXPECT_TRUE(fs::exists(victim));
+}
+
+TEST(CandleStore, a_corrupt_part_file_is_named_and_the_rest_of_the_store_loads) {
+  TempDir dir;
+  ManualClock clock;
+  {
+    auto store = must_open(options_for(dir.path()), clock);
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(store->append(key("BTCUSDT"), candle_at(i)));
+    ASSERT_TRUE(store->flush());
+    ASSERT_TRUE(store->compact());
+    std::vector<Candle> more;
+    for (int i = 10; i < 15; ++i) more.push_back(candle_at(i));
+    ASSERT_TRUE(store->write_history(key("BTCUSDT"), more));
+  }
+  const auto parts = part_files(dir.path());
+  ASSERT_EQ(parts.size(), 2u);
+  { std::ofstream(parts.back(), std::ios::trunc | std::ios::binary) << "PAR1 this is not a parquet file"; }
+  auto store = must_open(options_for(dir.path()), clock);
+  ASSERT_EQ(store->open_report().unreadable.size(), 1u);
+  EXPECT_EQ(store->open_report().unreadable[0].path, parts.back());
+  EXPECT_EQ(store->snapshot(key("BTCUSDT")).value().closed.size(), 10u);
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // Crash-test child: appends and flushes candles forever, acknowledging each completed flush on a
 // pipe ("SYMBOL INDEX" per series, INDEX = newest candle the flush persisted), until killed.
-// Usage: store_crash_child DATA_DIR ACK_FD SEED
+// Usage: store_crash_child DATA_DIR ACK_FD SEED [COMPACT_EVERY]
+// Flushes go to the journal; every COMPACT_EVERY flushes (default 5) the journal is merged into
+// the hive layout, so kills land in flushes and in merges.
 
 #include <unistd.h>
 
@@ -16,7 +18,7 @@ using namespace twinstar;
 using namespace twinstar::store;
 
 int main(int argc, char** argv) {
-  if (argc != 4) return 2;
+  if (argc != 4 && argc != 5) return 2;
   const int ack_fd = std::stoi(argv[2]);
   std::mt19937 rng(static_cast<unsigned>(std::stoul(argv[3])));
   ManualClock clock;
@@ -25,7 +27,7 @@ int main(int argc, char** argv) {
   o.ring_capacity = 200;
   o.max_resident_series = 3;  // 5 series: evictions (with their own flushes) happen too
   o.durability = Durability::fsync;
-  o.compact_every_flushes = 5;
+  o.compact_every_flushes = argc == 5 ? std::stoul(argv[4]) : 5;
   auto store = CandleStore::open(o, clock);
   if (!store) {
     std::fprintf(stderr, "crash child: %s\n", store.error().message.c_str());
