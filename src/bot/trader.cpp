@@ -133,7 +133,7 @@ Result<std::string> Trader::open(const Signal& signal) {
   auto unclaim = [&] {
     if (claims_ != nullptr && !positions_.contains(signal.symbol)) claims_->release(options_.bot, signal.symbol);
   };
-  const LedgerStats capital = ledger_.stats();
+  const LedgerHeadroom capital = ledger_.headroom();
   // Size within what remains after the reserve buffer, so the reservation itself fits.
   const Ratio one = Ratio::from_units(1);
   const Money usable =
