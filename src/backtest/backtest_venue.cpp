@@ -35,17 +35,24 @@ void BacktestVenue::fill(const OrderRequest& r, Price price, Timestamp time) {
   updates_.push_back(std::move(u));
 }
 
+std::size_t BacktestVenue::slot(const Symbol& symbol) {
+  auto [it, inserted] = slot_by_symbol_.try_emplace(symbol, books_.size());
+  if (inserted) books_.push_back(Book{symbol, std::nullopt, {}});
+  return it->second;
+}
+
 Status BacktestVenue::submit(const OrderRequest& r) {
   if (!r.quantity.is_positive()) {
     updates_.push_back(OrderUpdate{r.client_id, OrderStatus::rejected, {}, {}, {}, clock_.now(), "quantity must be positive"});
     return {};
   }
   updates_.push_back(OrderUpdate{r.client_id, OrderStatus::open, {}, {}, {}, clock_.now(), ""});
-  auto last = last_candle_.find(r.symbol);
+  Book& book = books_[slot(r.symbol)];
+  const std::optional<Candle>& last = book.last;
   const bool is_level_exit =
       r.trigger && (r.purpose == OrderPurpose::stop_loss || r.purpose == OrderPurpose::take_profit);
-  if (is_level_exit && model_.exits == FillModel::Exit::at_level && last != last_candle_.end()) {
-    const Candle& bar = last->second;
+  if (is_level_exit && model_.exits == FillModel::Exit::at_level && last) {
+    const Candle& bar = *last;
     const Price level = *r.trigger;
     // A sell exit (closing a long) whose level the bar opened below fills at the open: the gap.
     Price price = level;
@@ -58,18 +65,18 @@ Status BacktestVenue::submit(const OrderRequest& r) {
     fill(r, price, clock_.now());
     return {};
   }
-  if (model_.market == FillModel::Market::signal_close && last != last_candle_.end() && !is_level_exit) {
-    fill(r, slipped(last->second.close, r.side), clock_.now());
+  if (model_.market == FillModel::Market::signal_close && last && !is_level_exit) {
+    fill(r, slipped(last->close, r.side), clock_.now());
     return {};
   }
-  waiting_[r.symbol].push_back(r);
+  book.waiting.push_back(r);
   return {};
 }
 
 Status BacktestVenue::cancel(const std::string& client_id, const Symbol& symbol) {
-  auto it = waiting_.find(symbol);
-  if (it == waiting_.end()) return make_error(ErrorCode::not_found, "no open order {}", client_id);
-  auto& v = it->second;
+  auto it = slot_by_symbol_.find(symbol);
+  if (it == slot_by_symbol_.end()) return make_error(ErrorCode::not_found, "no open order {}", client_id);
+  auto& v = books_[it->second].waiting;
   auto pos = std::find_if(v.begin(), v.end(), [&](const OrderRequest& r) { return r.client_id == client_id; });
   if (pos == v.end()) return make_error(ErrorCode::not_found, "no open order {}", client_id);
   updates_.push_back(OrderUpdate{client_id, OrderStatus::cancelled, {}, {}, {}, clock_.now(), "cancelled"});
@@ -77,25 +84,28 @@ Status BacktestVenue::cancel(const std::string& client_id, const Symbol& symbol)
   return {};
 }
 
-void BacktestVenue::on_candle(const Symbol& symbol, const Candle& candle) {
-  last_candle_[symbol] = candle;
-  auto it = waiting_.find(symbol);
-  if (it == waiting_.end() || it->second.empty()) return;
-  for (const OrderRequest& r : it->second) fill(r, slipped(candle.open, r.side), Timestamp(candle.open_time));
-  it->second.clear();
+void BacktestVenue::on_candle(std::size_t slot, const Candle& candle) {
+  Book& book = books_[slot];
+  book.last = candle;
+  if (book.waiting.empty()) return;
+  for (const OrderRequest& r : book.waiting) fill(r, slipped(candle.open, r.side), Timestamp(candle.open_time));
+  book.waiting.clear();
 }
 
 void BacktestVenue::fill_waiting_at_last_close() {
-  for (auto& [symbol, orders] : waiting_) {
-    auto last = last_candle_.find(symbol);
-    for (const OrderRequest& r : orders) {
-      if (last == last_candle_.end()) {
+  // In symbol order, so the fills' order never depends on the order slots were handed out.
+  std::vector<Book*> by_symbol;
+  for (Book& b : books_) by_symbol.push_back(&b);
+  std::sort(by_symbol.begin(), by_symbol.end(), [](const Book* a, const Book* b) { return a->symbol < b->symbol; });
+  for (Book* book : by_symbol) {
+    for (const OrderRequest& r : book->waiting) {
+      if (!book->last) {
         updates_.push_back(OrderUpdate{r.client_id, OrderStatus::cancelled, {}, {}, {}, clock_.now(), "no price to fill at"});
       } else {
-        fill(r, slipped(last->second.close, r.side), clock_.now());
+        fill(r, slipped(book->last->close, r.side), clock_.now());
       }
     }
-    orders.clear();
+    book->waiting.clear();
   }
 }
 
@@ -107,7 +117,7 @@ std::vector<OrderUpdate> BacktestVenue::drain() {
 
 std::size_t BacktestVenue::pending() const noexcept {
   std::size_t n = 0;
-  for (const auto& [s, v] : waiting_) n += v.size();
+  for (const Book& b : books_) n += b.waiting.size();
   return n;
 }
 

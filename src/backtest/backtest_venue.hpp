@@ -2,7 +2,8 @@
 // The backtest's venue: fills the bots' orders against historical candles with an explicit
 // fill model, so every assumption is printed in the report and can be changed in the config.
 
-#include <map>
+#include <optional>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -38,10 +39,15 @@ class BacktestVenue final : public OrderGateway {
   Status cancel(const std::string& client_id, const Symbol& symbol) override;
 
   // A closed candle, before the bots see it: orders waiting for this symbol's next open fill now.
-  void on_candle(const Symbol& symbol, const Candle& candle);
+  void on_candle(const Symbol& symbol, const Candle& candle) { on_candle(slot(symbol), candle); }
+  // The same by the slot slot() gave for the symbol: no lookup on the per-candle path.
+  void on_candle(std::size_t slot, const Candle& candle);
+  // A stable index for `symbol` (added on first use).
+  std::size_t slot(const Symbol& symbol);
   // Order updates produced since the last call, in order (delivered after submit() returns,
   // so a bot is never re-entered from inside its own submit()).
   std::vector<OrderUpdate> drain();
+  bool has_updates() const noexcept { return !updates_.empty(); }
   // End of a run: orders still waiting for a next open fill at their symbol's last close.
   void fill_waiting_at_last_close();
   const FillModel& model() const noexcept { return model_; }
@@ -53,8 +59,13 @@ class BacktestVenue final : public OrderGateway {
 
   FillModel model_;
   Clock& clock_;
-  std::map<Symbol, Candle> last_candle_;
-  std::map<Symbol, std::vector<OrderRequest>> waiting_;  // for the next open of their symbol
+  struct Book {
+    Symbol symbol;
+    std::optional<Candle> last;           // the symbol's latest candle
+    std::vector<OrderRequest> waiting;    // for the symbol's next open
+  };
+  std::vector<Book> books_;                          // by slot
+  std::unordered_map<Symbol, std::size_t> slot_by_symbol_;
   std::vector<OrderUpdate> updates_;
 };
 

@@ -1,7 +1,6 @@
 #include "backtest/engine.hpp"
 
 #include <algorithm>
-#include <queue>
 
 #include "core/json_writer.hpp"
 
@@ -24,12 +23,20 @@ Status validate(const std::vector<SeriesData>& data) {
   return {};
 }
 
-struct Head {
-  TimestampMs time;
-  std::size_t series;
-  std::size_t index;
-  // Earliest time first; equal times in series order, so the merge is deterministic.
-  bool operator>(const Head& o) const { return time != o.time ? time > o.time : series > o.series; }
+// The replay's clock: set once per candle with no waiters to wake (ManualClock::set takes a
+// lock and notifies). Nothing sleeps in a single-threaded replay; a wait would be a bug, so
+// one simply jumps to its deadline, as a discrete-event simulation does.
+class ReplayClock final : public Clock {
+ public:
+  explicit ReplayClock(Timestamp start) : now_(start) {}
+  Timestamp now() const noexcept override { return now_; }
+  void set(Timestamp t) noexcept { now_ = std::max(now_, t); }  // never backward, as ManualClock
+
+ protected:
+  void wait_step(std::unique_lock<std::mutex>&, std::condition_variable&, Timestamp deadline) override { set(deadline); }
+
+ private:
+  Timestamp now_;
 };
 
 }  // namespace
@@ -43,13 +50,16 @@ Result<BacktestResult> run_backtest(const std::vector<SeriesData>& data, const B
     first = std::min(first, s.candles.front().open_time);
     total += s.candles.size();
   }
-  ManualClock clock{Timestamp(first)};
+  ReplayClock clock{Timestamp(first)};
   auto ledger = CapitalLedger::in_memory(options.ledger, clock);
   if (!ledger) return std::unexpected(ledger.error());
   BacktestVenue venue(options.fill, clock);
   SymbolClaims claims;
   std::vector<std::unique_ptr<Bot>> bots = make_bots(*ledger, venue, clock, claims);
   if (bots.empty()) return make_error(ErrorCode::invalid_argument, "backtest: no bots to run");
+  for (auto& bot : bots) bot->trader().set_ledger_marks(false);  // equity comes from the bots' books
+  std::vector<std::size_t> venue_slot(data.size());
+  for (std::size_t i = 0; i < data.size(); ++i) venue_slot[i] = venue.slot(data[i].key.symbol);
 
   // Which bots want which series.
   std::vector<std::vector<Bot*>> subscribers(data.size());
@@ -61,6 +71,7 @@ Result<BacktestResult> run_backtest(const std::vector<SeriesData>& data, const B
     }
   }
   auto deliver = [&] {
+    if (!venue.has_updates()) return;
     for (const OrderUpdate& u : venue.drain()) {
       for (auto& bot : bots) {
         if (bot->trader().owns(u.client_id)) {
@@ -73,6 +84,9 @@ Result<BacktestResult> run_backtest(const std::vector<SeriesData>& data, const B
   BacktestResult result;
   result.fill_model = options.fill.describe();
   result.series = data.size();
+  std::size_t longest = 0;
+  for (const auto& s : data) longest = std::max(longest, s.candles.size());
+  result.equity.reserve(longest + 1);
   // Equity marked to market, from the bots' own books (the ledger's full report is too heavy
   // to build every bar): initial + closed trades' net PnL + open positions' marks - their entry
   // fees. The test suite checks it against the ledger at the end of every run.
@@ -94,27 +108,36 @@ Result<BacktestResult> run_backtest(const std::vector<SeriesData>& data, const B
     result.equity.push_back(EquityPoint{time, equity + closed_pnl, in_market});
   };
 
-  std::priority_queue<Head, std::vector<Head>, std::greater<>> heads;
-  for (std::size_t i = 0; i < data.size(); ++i) heads.push(Head{data[i].candles.front().open_time, i, 0});
+  // A k-way merge by rounds: the earliest open time among the series' next candles, then every
+  // series with a candle at that time in series order (so equal times never depend on anything
+  // but the inputs). O(series) per round, no heap, no allocation.
+  std::vector<std::size_t> next(data.size(), 0);
   std::optional<TimestampMs> current;
   std::size_t done = 0;
-  while (!heads.empty()) {
-    const Head h = heads.top();
-    heads.pop();
-    const SeriesData& series = data[h.series];
-    const Candle& candle = series.candles[h.index];
-    if (h.index + 1 < series.candles.size()) heads.push(Head{series.candles[h.index + 1].open_time, h.series, h.index + 1});
-    if (current && *current != h.time) record_equity(*current);
-    current = h.time;
-    // Time stands at the candle's close: that is when a live bot would see it.
-    clock.set(interval_next(series.key.interval, Timestamp(candle.open_time)));
-    venue.on_candle(series.key.symbol, candle);
-    deliver();
-    for (Bot* bot : subscribers[h.series]) {
-      bot->on_candle(series.key, candle);
-      deliver();
+  for (;;) {
+    std::optional<TimestampMs> round;
+    for (std::size_t i = 0; i < data.size(); ++i) {
+      if (next[i] < data[i].candles.size() && (!round || data[i].candles[next[i]].open_time < *round)) {
+        round = data[i].candles[next[i]].open_time;
+      }
     }
-    if (options.progress && ++done % options.progress_every == 0) options.progress(done, total);
+    if (!round) break;
+    if (current) record_equity(*current);
+    current = round;
+    for (std::size_t i = 0; i < data.size(); ++i) {
+      const SeriesData& series = data[i];
+      if (next[i] >= series.candles.size() || series.candles[next[i]].open_time != *round) continue;
+      const Candle& candle = series.candles[next[i]++];
+      // Time stands at the candle's close: that is when a live bot would see it.
+      clock.set(interval_next(series.key.interval, Timestamp(candle.open_time)));
+      venue.on_candle(venue_slot[i], candle);
+      deliver();
+      for (Bot* bot : subscribers[i]) {
+        bot->on_candle(series.key, candle);
+        deliver();
+      }
+      if (options.progress && ++done % options.progress_every == 0) options.progress(done, total);
+    }
   }
   for (auto& bot : bots) bot->flush();
   deliver();

@@ -330,9 +330,11 @@ void Trader::on_candle(const Symbol& symbol, const Candle& c) {
   if (it == positions_.end()) return;
   Position& p = it->second;
   p.last_price = c.close;
-  const Money value = notional(c.close, p.quantity);
-  const Money cost = notional(p.entry_price, p.quantity);
-  (void)ledger_.set_unrealized(p.ledger_id, p.side == Side::buy ? value - cost : cost - value);
+  if (ledger_marks_) {
+    const Money value = notional(c.close, p.quantity);
+    const Money cost = notional(p.entry_price, p.quantity);
+    (void)ledger_.set_unrealized(p.ledger_id, p.side == Side::buy ? value - cost : cost - value);
+  }
   if (p.exit_order) return;
   const bool is_long = p.side == Side::buy;
   const bool stop_hit = p.stop_loss && (is_long ? c.low <= *p.stop_loss : c.high >= *p.stop_loss);
