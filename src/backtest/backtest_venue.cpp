@@ -33,6 +33,7 @@ void BacktestVenue::fill(const OrderRequest& r, Price price, Timestamp time) {
   u.fees = apply_ratio(value, model_.commission, Rounding::up);
   u.time = time;
   updates_.push_back(std::move(u));
+  ++fills_;
 }
 
 std::size_t BacktestVenue::slot(const Symbol& symbol) {

@@ -48,6 +48,8 @@ class BacktestVenue final : public OrderGateway {
   // so a bot is never re-entered from inside its own submit()).
   std::vector<OrderUpdate> drain();
   bool has_updates() const noexcept { return !updates_.empty(); }
+  // Fills so far (the engine counts a bar with a fill as a bar in the market).
+  std::size_t fills() const noexcept { return fills_; }
   // End of a run: orders still waiting for a next open fill at their symbol's last close.
   void fill_waiting_at_last_close();
   const FillModel& model() const noexcept { return model_; }
@@ -67,6 +69,7 @@ class BacktestVenue final : public OrderGateway {
   std::vector<Book> books_;                          // by slot
   std::unordered_map<Symbol, std::size_t> slot_by_symbol_;
   std::vector<OrderUpdate> updates_;
+  std::size_t fills_ = 0;
 };
 
 }  // namespace twinstar

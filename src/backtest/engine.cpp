@@ -92,9 +92,13 @@ Result<BacktestResult> run_backtest(const std::vector<SeriesData>& data, const B
   // fees. The test suite checks it against the ledger at the end of every run.
   Money closed_pnl;
   std::vector<std::size_t> trades_seen(bots.size(), 0);
+  // A bar is in the market when a position was open at its close or any order filled in it
+  // (an entry at its open, an exit at a level inside it): backtesting.py's entry-to-exit bars.
+  std::size_t fills_recorded = 0;
   auto record_equity = [&](TimestampMs time) {
     Money equity = options.ledger.initial_capital;
-    bool in_market = false;
+    bool in_market = venue.fills() != fills_recorded;
+    fills_recorded = venue.fills();
     for (std::size_t b = 0; b < bots.size(); ++b) {
       const Trader& t = bots[b]->trader();
       for (; trades_seen[b] < t.trades().size(); ++trades_seen[b]) closed_pnl += t.trades()[trades_seen[b]].pnl;
@@ -122,7 +126,13 @@ Result<BacktestResult> run_backtest(const std::vector<SeriesData>& data, const B
       }
     }
     if (!round) break;
-    if (current) record_equity(*current);
+    if (current) {
+      // A round a MultiTrader did not hear from every symbol of (an outage) is acted on now, at
+      // the previous close, so its orders fill at this round's opens like any other round's.
+      for (auto& bot : bots) bot->flush();
+      deliver();
+      record_equity(*current);
+    }
     current = round;
     for (std::size_t i = 0; i < data.size(); ++i) {
       const SeriesData& series = data[i];
