@@ -6,11 +6,13 @@ namespace twinstar {
 
 std::string FillModel::describe() const {
   return fmt::format(
-      "market orders fill at the {}; stop-loss/take-profit {}; commission {} of notional per side; slippage {} + {} of price",
+      "market orders fill at the {}; stop-loss/take-profit {}; a bar touching both takes the {}; commission {} of "
+      "notional per side; slippage {} + {} of price; entries sized {}",
       market == Market::next_open ? "next bar's open" : "signal bar's close",
       exits == Exit::at_level ? "fill at their level inside the bar (at the open if it gapped past)"
                               : "fill at the next bar's open after the bar that touched them",
-      commission, slippage_fixed, slippage_relative);
+      both_touched == BothTouched::stop_first ? "stop-loss" : "take-profit", commission, slippage_fixed, slippage_relative,
+      size_at == SizeAt::fill ? "at the fill price" : "at the signal price");
 }
 
 Price BacktestVenue::slipped(Price p, Side side) const {
@@ -24,11 +26,23 @@ Price BacktestVenue::slipped(Price p, Side side) const {
 }
 
 void BacktestVenue::fill(const OrderRequest& r, Price price, Timestamp time) {
-  const Money value = notional(price, r.quantity);
+  Quantity quantity = r.quantity;
+  if (r.quote_sizing && model_.size_at == FillModel::SizeAt::fill && r.purpose == OrderPurpose::entry) {
+    // Spend what was sized at the signal's price at this price instead, rounded down to the lot.
+    const auto& q = *r.quote_sizing;
+    const Quantity raw = quantity_for(q.notional, price).value_or(Quantity::zero());
+    quantity = q.lot_size.is_positive() ? Quantity::from_raw(raw.raw() / q.lot_size.raw() * q.lot_size.raw()) : raw;
+    if (!quantity.is_positive() || notional(price, quantity, Rounding::up) < q.min_notional) {
+      updates_.push_back(OrderUpdate{r.client_id, OrderStatus::rejected, {}, {}, {}, time,
+                                     fmt::format("{} at the fill price {} is below one lot or the minimum notional", q.notional, price)});
+      return;
+    }
+  }
+  const Money value = notional(price, quantity);
   OrderUpdate u;
   u.client_id = r.client_id;
   u.status = OrderStatus::filled;
-  u.filled = r.quantity;
+  u.filled = quantity;
   u.average_price = price;
   u.fees = apply_ratio(value, model_.commission, Rounding::up);
   u.time = time;
@@ -48,7 +62,8 @@ Status BacktestVenue::submit(const OrderRequest& r) {
     return {};
   }
   updates_.push_back(OrderUpdate{r.client_id, OrderStatus::open, {}, {}, {}, clock_.now(), ""});
-  Book& book = books_[slot(r.symbol)];
+  const std::size_t book_slot = slot(r.symbol);
+  Book& book = books_[book_slot];
   const std::optional<Candle>& last = book.last;
   const bool is_level_exit =
       r.trigger && (r.purpose == OrderPurpose::stop_loss || r.purpose == OrderPurpose::take_profit);
@@ -64,6 +79,10 @@ Status BacktestVenue::submit(const OrderRequest& r) {
       price = r.side == Side::sell ? std::max(bar.open, level) : std::min(bar.open, level);  // a limit: no slippage
     }
     fill(r, price, clock_.now());
+    return {};
+  }
+  if (reacting_slot_ == book_slot && last && !is_level_exit && model_.market == FillModel::Market::next_open) {
+    fill(r, slipped(last->open, r.side), Timestamp(last->open_time));
     return {};
   }
   if (model_.market == FillModel::Market::signal_close && last && !is_level_exit) {

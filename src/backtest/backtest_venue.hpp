@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "bot/order.hpp"
+#include "bot/trader.hpp"
 #include "core/candle.hpp"
 #include "core/clock.hpp"
 
@@ -23,8 +24,14 @@ struct FillModel {
                 // (at the bar's open when the bar opened beyond it: a gap)
     next_open,  // like a market order decided at that bar's close (what a bot without exchange-side stops gets)
   };
+  enum class SizeAt : std::uint8_t {
+    fill,    // an entry sized as a fraction of capital spends it at the fill price (default: all-in is all-in)
+    signal,  // the quantity computed at the signal's price fills as sent (what a venue taking quantities does)
+  };
   Market market = Market::next_open;
   Exit exits = Exit::at_level;
+  BothTouched both_touched = BothTouched::stop_first;  // applied to every bot's trader
+  SizeAt size_at = SizeAt::fill;
   Ratio commission = Ratio::zero();   // rate of notional, charged on entry and on exit
   Price slippage_fixed = Price::zero();      // per unit, always against the trader
   Ratio slippage_relative = Ratio::zero();   // fraction of the price, against the trader
@@ -42,6 +49,11 @@ class BacktestVenue final : public OrderGateway {
   void on_candle(const Symbol& symbol, const Candle& candle) { on_candle(slot(symbol), candle); }
   // The same by the slot slot() gave for the symbol: no lookup on the per-candle path.
   void on_candle(std::size_t slot, const Candle& candle);
+  // Between these two calls, market orders for the slot's symbol fill at the open on_candle just
+  // filled at: they are reactions to those fills (a reversal's entry after its close), sent
+  // before anyone saw more of the bar than its open.
+  void begin_reactions(std::size_t slot) noexcept { reacting_slot_ = slot; }
+  void end_reactions() noexcept { reacting_slot_.reset(); }
   // A stable index for `symbol` (added on first use).
   std::size_t slot(const Symbol& symbol);
   // Order updates produced since the last call, in order (delivered after submit() returns,
@@ -70,6 +82,7 @@ class BacktestVenue final : public OrderGateway {
   std::unordered_map<Symbol, std::size_t> slot_by_symbol_;
   std::vector<OrderUpdate> updates_;
   std::size_t fills_ = 0;
+  std::optional<std::size_t> reacting_slot_;
 };
 
 }  // namespace twinstar

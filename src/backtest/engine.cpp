@@ -41,14 +41,28 @@ class ReplayClock final : public Clock {
 
 }  // namespace
 
+std::string describe(const BacktestOptions& o) {
+  return fmt::format("{}; open positions at the end {}{}", o.fill.describe(),
+                     o.end == EndOfRun::close_at_last_close ? "closed at the last bar's close" : "reported as open",
+                     o.trade_from ? fmt::format("; trading from {} (earlier candles warm the strategies up)",
+                                                format_iso8601(*o.trade_from))
+                                  : "");
+}
+
 Result<BacktestResult> run_backtest(const std::vector<SeriesData>& data, const BotFactory& make_bots,
                                     const BacktestOptions& options) {
   if (auto ok = validate(data); !ok) return std::unexpected(ok.error());
   TimestampMs first = data[0].candles.front().open_time;
   std::size_t total = 0;
+  bool any_to_trade = !options.trade_from;
   for (const auto& s : data) {
     first = std::min(first, s.candles.front().open_time);
     total += s.candles.size();
+    any_to_trade = any_to_trade || Timestamp(s.candles.back().open_time) >= *options.trade_from;
+  }
+  if (!any_to_trade) {
+    return make_error(ErrorCode::invalid_argument, "backtest: no candle opens at or after trade_from {}",
+                      format_iso8601(*options.trade_from));
   }
   ReplayClock clock{Timestamp(first)};
   auto ledger = CapitalLedger::in_memory(options.ledger, clock);
@@ -57,7 +71,16 @@ Result<BacktestResult> run_backtest(const std::vector<SeriesData>& data, const B
   SymbolClaims claims;
   std::vector<std::unique_ptr<Bot>> bots = make_bots(*ledger, venue, clock, claims);
   if (bots.empty()) return make_error(ErrorCode::invalid_argument, "backtest: no bots to run");
-  for (auto& bot : bots) bot->trader().set_ledger_marks(false);  // equity comes from the bots' books
+  for (auto& bot : bots) {
+    bot->trader().set_ledger_marks(false);  // equity comes from the bots' books
+    bot->trader().set_both_touched(options.fill.both_touched);
+  }
+  // Warm-up: paused bots see the candles before trade_from (their strategies update, nothing trades).
+  const auto trade_from = options.trade_from ? std::optional<TimestampMs>(floor_ms(*options.trade_from)) : std::nullopt;
+  bool warming = trade_from && first < *trade_from;
+  if (warming) {
+    for (auto& bot : bots) bot->pause();
+  }
   std::vector<std::size_t> venue_slot(data.size());
   for (std::size_t i = 0; i < data.size(); ++i) venue_slot[i] = venue.slot(data[i].key.symbol);
 
@@ -82,7 +105,7 @@ Result<BacktestResult> run_backtest(const std::vector<SeriesData>& data, const B
     }
   };
   BacktestResult result;
-  result.fill_model = options.fill.describe();
+  result.fill_model = describe(options);
   result.series = data.size();
   std::size_t longest = 0;
   for (const auto& s : data) longest = std::max(longest, s.candles.size());
@@ -131,7 +154,11 @@ Result<BacktestResult> run_backtest(const std::vector<SeriesData>& data, const B
       // the previous close, so its orders fill at this round's opens like any other round's.
       for (auto& bot : bots) bot->flush();
       deliver();
-      record_equity(*current);
+      if (!warming) record_equity(*current);
+    }
+    if (warming && *round >= *trade_from) {
+      warming = false;
+      for (auto& bot : bots) bot->resume();
     }
     current = round;
     for (std::size_t i = 0; i < data.size(); ++i) {
@@ -141,7 +168,9 @@ Result<BacktestResult> run_backtest(const std::vector<SeriesData>& data, const B
       // Time stands at the candle's close: that is when a live bot would see it.
       clock.set(interval_next(series.key.interval, Timestamp(candle.open_time)));
       venue.on_candle(venue_slot[i], candle);
+      venue.begin_reactions(venue_slot[i]);
       deliver();
+      venue.end_reactions();
       for (Bot* bot : subscribers[i]) {
         bot->on_candle(series.key, candle);
         deliver();
@@ -186,7 +215,14 @@ Result<BacktestResult> run_backtest(const std::vector<SeriesData>& data, const B
   MetricsInput in;
   in.initial_equity = options.ledger.initial_capital;
   in.equity = result.equity;
-  in.first_close = data[0].candles.front().close;
+  // Buy and hold from the first traded bar of the first series.
+  auto first_traded = data[0].candles.begin();
+  if (trade_from) {
+    first_traded = std::lower_bound(data[0].candles.begin(), data[0].candles.end(), *trade_from,
+                                    [](const Candle& c, TimestampMs t) { return c.open_time < t; });
+    if (first_traded == data[0].candles.end()) first_traded = std::prev(data[0].candles.end());
+  }
+  in.first_close = first_traded->close;
   in.last_close = data[0].candles.back().close;
   in.risk_free_rate = options.risk_free_rate;
   for (const auto& t : result.trades) {

@@ -165,6 +165,9 @@ Result<std::string> Trader::open(const Signal& signal) {
   request.decided_at = signal.time;
   request.stop_loss = signal.stop_loss;
   request.take_profit = signal.take_profit;
+  if (options_.sizing.mode == SizingMode::percent_available) {  // a fraction of capital: an amount, not a quantity
+    request.quote_sizing = OrderRequest::QuoteSizing{sized->notional, options_.sizing.lot_size, options_.sizing.min_notional};
+  }
   if (auto sent = gateway_.submit(request); !sent) {
     ++stats_.submit_errors;
     (void)reservation->cancel();
