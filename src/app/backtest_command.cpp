@@ -18,7 +18,7 @@ namespace twinstar {
 namespace {
 
 struct BacktestArgs {
-  std::string from, to, json_out, html_out;
+  std::string from, to, trade_from, json_out, html_out;
   std::string strategy, params, symbols, interval, exchange = "bybit", market = "linear";
   std::vector<std::string> csv;
   std::string sweep, rank = "sharpe", sweep_bot;
@@ -57,6 +57,8 @@ FillModel fill_model(const BacktestConfig& c) {
   FillModel f;
   f.market = c.market_fill == "signal_close" ? FillModel::Market::signal_close : FillModel::Market::next_open;
   f.exits = c.exits == "next_open" ? FillModel::Exit::next_open : FillModel::Exit::at_level;
+  f.both_touched = c.both_touched == "take_profit_first" ? BothTouched::take_profit_first : BothTouched::stop_first;
+  f.size_at = c.size_at == "signal" ? FillModel::SizeAt::signal : FillModel::SizeAt::fill;
   f.commission = c.commission;
   f.slippage_fixed = c.slippage;
   f.slippage_relative = c.slippage_pct;
@@ -181,6 +183,9 @@ void run(const AppOptions& options, const BacktestArgs& a) {
   bt.ledger = ledger_options(config.capital);
   bt.end = config.backtest.end == "report_open" ? EndOfRun::report_open : EndOfRun::close_at_last_close;
   bt.risk_free_rate = config.backtest.risk_free_rate;
+  bt.trade_from = config.backtest.trade_from;
+  if (!a.trade_from.empty()) bt.trade_from = need(parse_iso8601(a.trade_from), "--trade-from");
+  if (bt.trade_from && range.from && *bt.trade_from < *range.from) fail("--trade-from must not be before --from");
   std::size_t total_candles = 0;
   for (const auto& s : data) total_candles += s.candles.size();
 
@@ -253,6 +258,8 @@ void add_backtest_command(CLI::App& root, AppOptions& options) {
       "The fill model comes from [backtest] in the config and is printed with the results.");
   cmd->add_option("--from", args->from, "First candle time (UTC date or ISO time)")->type_name("DATE");
   cmd->add_option("--to", args->to, "End (exclusive)")->type_name("DATE");
+  cmd->add_option("--trade-from", args->trade_from, "Trade from this time; earlier candles only warm the strategies up")
+      ->type_name("DATE");
   cmd->add_option("--json", args->json_out, "Write metrics, trades and the equity curve as JSON")->type_name("FILE");
   cmd->add_option("--html", args->html_out, "Write an HTML report (equity, drawdown, price with trades, trade table)")->type_name("FILE");
   cmd->add_option("--strategy", args->strategy, "Quick run: ma_cross, rsi_reversion, bollinger_breakout, double_pattern");

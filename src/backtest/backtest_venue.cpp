@@ -6,11 +6,13 @@ namespace twinstar {
 
 std::string FillModel::describe() const {
   return fmt::format(
-      "market orders fill at the {}; stop-loss/take-profit {}; commission {} of notional per side; slippage {} + {} of price",
+      "market orders fill at the {}; stop-loss/take-profit {}; a bar touching both takes the {}; commission {} of "
+      "notional per side; slippage {} + {} of price; entries sized {}",
       market == Market::next_open ? "next bar's open" : "signal bar's close",
       exits == Exit::at_level ? "fill at their level inside the bar (at the open if it gapped past)"
                               : "fill at the next bar's open after the bar that touched them",
-      commission, slippage_fixed, slippage_relative);
+      both_touched == BothTouched::stop_first ? "stop-loss" : "take-profit", commission, slippage_fixed, slippage_relative,
+      size_at == SizeAt::fill ? "at the fill price" : "at the signal price");
 }
 
 Price BacktestVenue::slipped(Price p, Side side) const {
@@ -24,15 +26,34 @@ Price BacktestVenue::slipped(Price p, Side side) const {
 }
 
 void BacktestVenue::fill(const OrderRequest& r, Price price, Timestamp time) {
-  const Money value = notional(price, r.quantity);
+  Quantity quantity = r.quantity;
+  if (r.quote_sizing && model_.size_at == FillModel::SizeAt::fill && r.purpose == OrderPurpose::entry) {
+    // Spend what was sized at the signal's price at this price instead, rounded down to the lot.
+    const auto& q = *r.quote_sizing;
+    const Quantity raw = quantity_for(q.notional, price).value_or(Quantity::zero());
+    quantity = q.lot_size.is_positive() ? Quantity::from_raw(raw.raw() / q.lot_size.raw() * q.lot_size.raw()) : raw;
+    if (!quantity.is_positive() || notional(price, quantity, Rounding::up) < q.min_notional) {
+      updates_.push_back(OrderUpdate{r.client_id, OrderStatus::rejected, {}, {}, {}, time,
+                                     fmt::format("{} at the fill price {} is below one lot or the minimum notional", q.notional, price)});
+      return;
+    }
+  }
+  const Money value = notional(price, quantity);
   OrderUpdate u;
   u.client_id = r.client_id;
   u.status = OrderStatus::filled;
-  u.filled = r.quantity;
+  u.filled = quantity;
   u.average_price = price;
   u.fees = apply_ratio(value, model_.commission, Rounding::up);
   u.time = time;
   updates_.push_back(std::move(u));
+  ++fills_;
+}
+
+std::size_t BacktestVenue::slot(const Symbol& symbol) {
+  auto [it, inserted] = slot_by_symbol_.try_emplace(symbol, books_.size());
+  if (inserted) books_.push_back(Book{symbol, std::nullopt, {}});
+  return it->second;
 }
 
 Status BacktestVenue::submit(const OrderRequest& r) {
@@ -41,11 +62,13 @@ Status BacktestVenue::submit(const OrderRequest& r) {
     return {};
   }
   updates_.push_back(OrderUpdate{r.client_id, OrderStatus::open, {}, {}, {}, clock_.now(), ""});
-  auto last = last_candle_.find(r.symbol);
+  const std::size_t book_slot = slot(r.symbol);
+  Book& book = books_[book_slot];
+  const std::optional<Candle>& last = book.last;
   const bool is_level_exit =
       r.trigger && (r.purpose == OrderPurpose::stop_loss || r.purpose == OrderPurpose::take_profit);
-  if (is_level_exit && model_.exits == FillModel::Exit::at_level && last != last_candle_.end()) {
-    const Candle& bar = last->second;
+  if (is_level_exit && model_.exits == FillModel::Exit::at_level && last) {
+    const Candle& bar = *last;
     const Price level = *r.trigger;
     // A sell exit (closing a long) whose level the bar opened below fills at the open: the gap.
     Price price = level;
@@ -58,18 +81,22 @@ Status BacktestVenue::submit(const OrderRequest& r) {
     fill(r, price, clock_.now());
     return {};
   }
-  if (model_.market == FillModel::Market::signal_close && last != last_candle_.end() && !is_level_exit) {
-    fill(r, slipped(last->second.close, r.side), clock_.now());
+  if (reacting_slot_ == book_slot && last && !is_level_exit && model_.market == FillModel::Market::next_open) {
+    fill(r, slipped(last->open, r.side), Timestamp(last->open_time));
     return {};
   }
-  waiting_[r.symbol].push_back(r);
+  if (model_.market == FillModel::Market::signal_close && last && !is_level_exit) {
+    fill(r, slipped(last->close, r.side), clock_.now());
+    return {};
+  }
+  book.waiting.push_back(r);
   return {};
 }
 
 Status BacktestVenue::cancel(const std::string& client_id, const Symbol& symbol) {
-  auto it = waiting_.find(symbol);
-  if (it == waiting_.end()) return make_error(ErrorCode::not_found, "no open order {}", client_id);
-  auto& v = it->second;
+  auto it = slot_by_symbol_.find(symbol);
+  if (it == slot_by_symbol_.end()) return make_error(ErrorCode::not_found, "no open order {}", client_id);
+  auto& v = books_[it->second].waiting;
   auto pos = std::find_if(v.begin(), v.end(), [&](const OrderRequest& r) { return r.client_id == client_id; });
   if (pos == v.end()) return make_error(ErrorCode::not_found, "no open order {}", client_id);
   updates_.push_back(OrderUpdate{client_id, OrderStatus::cancelled, {}, {}, {}, clock_.now(), "cancelled"});
@@ -77,25 +104,28 @@ Status BacktestVenue::cancel(const std::string& client_id, const Symbol& symbol)
   return {};
 }
 
-void BacktestVenue::on_candle(const Symbol& symbol, const Candle& candle) {
-  last_candle_[symbol] = candle;
-  auto it = waiting_.find(symbol);
-  if (it == waiting_.end() || it->second.empty()) return;
-  for (const OrderRequest& r : it->second) fill(r, slipped(candle.open, r.side), Timestamp(candle.open_time));
-  it->second.clear();
+void BacktestVenue::on_candle(std::size_t slot, const Candle& candle) {
+  Book& book = books_[slot];
+  book.last = candle;
+  if (book.waiting.empty()) return;
+  for (const OrderRequest& r : book.waiting) fill(r, slipped(candle.open, r.side), Timestamp(candle.open_time));
+  book.waiting.clear();
 }
 
 void BacktestVenue::fill_waiting_at_last_close() {
-  for (auto& [symbol, orders] : waiting_) {
-    auto last = last_candle_.find(symbol);
-    for (const OrderRequest& r : orders) {
-      if (last == last_candle_.end()) {
+  // In symbol order, so the fills' order never depends on the order slots were handed out.
+  std::vector<Book*> by_symbol;
+  for (Book& b : books_) by_symbol.push_back(&b);
+  std::sort(by_symbol.begin(), by_symbol.end(), [](const Book* a, const Book* b) { return a->symbol < b->symbol; });
+  for (Book* book : by_symbol) {
+    for (const OrderRequest& r : book->waiting) {
+      if (!book->last) {
         updates_.push_back(OrderUpdate{r.client_id, OrderStatus::cancelled, {}, {}, {}, clock_.now(), "no price to fill at"});
       } else {
-        fill(r, slipped(last->second.close, r.side), clock_.now());
+        fill(r, slipped(book->last->close, r.side), clock_.now());
       }
     }
-    orders.clear();
+    book->waiting.clear();
   }
 }
 
@@ -107,7 +137,7 @@ std::vector<OrderUpdate> BacktestVenue::drain() {
 
 std::size_t BacktestVenue::pending() const noexcept {
   std::size_t n = 0;
-  for (const auto& [s, v] : waiting_) n += v.size();
+  for (const Book& b : books_) n += b.waiting.size();
   return n;
 }
 

@@ -2,11 +2,13 @@
 // The backtest's venue: fills the bots' orders against historical candles with an explicit
 // fill model, so every assumption is printed in the report and can be changed in the config.
 
-#include <map>
+#include <optional>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
 #include "bot/order.hpp"
+#include "bot/trader.hpp"
 #include "core/candle.hpp"
 #include "core/clock.hpp"
 
@@ -22,8 +24,14 @@ struct FillModel {
                 // (at the bar's open when the bar opened beyond it: a gap)
     next_open,  // like a market order decided at that bar's close (what a bot without exchange-side stops gets)
   };
+  enum class SizeAt : std::uint8_t {
+    fill,    // an entry sized as a fraction of capital spends it at the fill price (default: all-in is all-in)
+    signal,  // the quantity computed at the signal's price fills as sent (what a venue taking quantities does)
+  };
   Market market = Market::next_open;
   Exit exits = Exit::at_level;
+  BothTouched both_touched = BothTouched::stop_first;  // applied to every bot's trader
+  SizeAt size_at = SizeAt::fill;
   Ratio commission = Ratio::zero();   // rate of notional, charged on entry and on exit
   Price slippage_fixed = Price::zero();      // per unit, always against the trader
   Ratio slippage_relative = Ratio::zero();   // fraction of the price, against the trader
@@ -38,10 +46,22 @@ class BacktestVenue final : public OrderGateway {
   Status cancel(const std::string& client_id, const Symbol& symbol) override;
 
   // A closed candle, before the bots see it: orders waiting for this symbol's next open fill now.
-  void on_candle(const Symbol& symbol, const Candle& candle);
+  void on_candle(const Symbol& symbol, const Candle& candle) { on_candle(slot(symbol), candle); }
+  // The same by the slot slot() gave for the symbol: no lookup on the per-candle path.
+  void on_candle(std::size_t slot, const Candle& candle);
+  // Between these two calls, market orders for the slot's symbol fill at the open on_candle just
+  // filled at: they are reactions to those fills (a reversal's entry after its close), sent
+  // before anyone saw more of the bar than its open.
+  void begin_reactions(std::size_t slot) noexcept { reacting_slot_ = slot; }
+  void end_reactions() noexcept { reacting_slot_.reset(); }
+  // A stable index for `symbol` (added on first use).
+  std::size_t slot(const Symbol& symbol);
   // Order updates produced since the last call, in order (delivered after submit() returns,
   // so a bot is never re-entered from inside its own submit()).
   std::vector<OrderUpdate> drain();
+  bool has_updates() const noexcept { return !updates_.empty(); }
+  // Fills so far (the engine counts a bar with a fill as a bar in the market).
+  std::size_t fills() const noexcept { return fills_; }
   // End of a run: orders still waiting for a next open fill at their symbol's last close.
   void fill_waiting_at_last_close();
   const FillModel& model() const noexcept { return model_; }
@@ -53,9 +73,16 @@ class BacktestVenue final : public OrderGateway {
 
   FillModel model_;
   Clock& clock_;
-  std::map<Symbol, Candle> last_candle_;
-  std::map<Symbol, std::vector<OrderRequest>> waiting_;  // for the next open of their symbol
+  struct Book {
+    Symbol symbol;
+    std::optional<Candle> last;           // the symbol's latest candle
+    std::vector<OrderRequest> waiting;    // for the symbol's next open
+  };
+  std::vector<Book> books_;                          // by slot
+  std::unordered_map<Symbol, std::size_t> slot_by_symbol_;
   std::vector<OrderUpdate> updates_;
+  std::size_t fills_ = 0;
+  std::optional<std::size_t> reacting_slot_;
 };
 
 }  // namespace twinstar

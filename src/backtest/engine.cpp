@@ -1,7 +1,6 @@
 #include "backtest/engine.hpp"
 
 #include <algorithm>
-#include <queue>
 
 #include "core/json_writer.hpp"
 
@@ -24,32 +23,66 @@ Status validate(const std::vector<SeriesData>& data) {
   return {};
 }
 
-struct Head {
-  TimestampMs time;
-  std::size_t series;
-  std::size_t index;
-  // Earliest time first; equal times in series order, so the merge is deterministic.
-  bool operator>(const Head& o) const { return time != o.time ? time > o.time : series > o.series; }
+// The replay's clock: set once per candle with no waiters to wake (ManualClock::set takes a
+// lock and notifies). Nothing sleeps in a single-threaded replay; a wait would be a bug, so
+// one simply jumps to its deadline, as a discrete-event simulation does.
+class ReplayClock final : public Clock {
+ public:
+  explicit ReplayClock(Timestamp start) : now_(start) {}
+  Timestamp now() const noexcept override { return now_; }
+  void set(Timestamp t) noexcept { now_ = std::max(now_, t); }  // never backward, as ManualClock
+
+ protected:
+  void wait_step(std::unique_lock<std::mutex>&, std::condition_variable&, Timestamp deadline) override { set(deadline); }
+
+ private:
+  Timestamp now_;
 };
 
 }  // namespace
+
+std::string describe(const BacktestOptions& o) {
+  return fmt::format("{}; open positions at the end {}{}", o.fill.describe(),
+                     o.end == EndOfRun::close_at_last_close ? "closed at the last bar's close" : "reported as open",
+                     o.trade_from ? fmt::format("; trading from {} (earlier candles warm the strategies up)",
+                                                format_iso8601(*o.trade_from))
+                                  : "");
+}
 
 Result<BacktestResult> run_backtest(const std::vector<SeriesData>& data, const BotFactory& make_bots,
                                     const BacktestOptions& options) {
   if (auto ok = validate(data); !ok) return std::unexpected(ok.error());
   TimestampMs first = data[0].candles.front().open_time;
   std::size_t total = 0;
+  bool any_to_trade = !options.trade_from;
   for (const auto& s : data) {
     first = std::min(first, s.candles.front().open_time);
     total += s.candles.size();
+    any_to_trade = any_to_trade || Timestamp(s.candles.back().open_time) >= *options.trade_from;
   }
-  ManualClock clock{Timestamp(first)};
+  if (!any_to_trade) {
+    return make_error(ErrorCode::invalid_argument, "backtest: no candle opens at or after trade_from {}",
+                      format_iso8601(*options.trade_from));
+  }
+  ReplayClock clock{Timestamp(first)};
   auto ledger = CapitalLedger::in_memory(options.ledger, clock);
   if (!ledger) return std::unexpected(ledger.error());
   BacktestVenue venue(options.fill, clock);
   SymbolClaims claims;
   std::vector<std::unique_ptr<Bot>> bots = make_bots(*ledger, venue, clock, claims);
   if (bots.empty()) return make_error(ErrorCode::invalid_argument, "backtest: no bots to run");
+  for (auto& bot : bots) {
+    bot->trader().set_ledger_marks(false);  // equity comes from the bots' books
+    bot->trader().set_both_touched(options.fill.both_touched);
+  }
+  // Warm-up: paused bots see the candles before trade_from (their strategies update, nothing trades).
+  const auto trade_from = options.trade_from ? std::optional<TimestampMs>(floor_ms(*options.trade_from)) : std::nullopt;
+  bool warming = trade_from && first < *trade_from;
+  if (warming) {
+    for (auto& bot : bots) bot->pause();
+  }
+  std::vector<std::size_t> venue_slot(data.size());
+  for (std::size_t i = 0; i < data.size(); ++i) venue_slot[i] = venue.slot(data[i].key.symbol);
 
   // Which bots want which series.
   std::vector<std::vector<Bot*>> subscribers(data.size());
@@ -61,6 +94,7 @@ Result<BacktestResult> run_backtest(const std::vector<SeriesData>& data, const B
     }
   }
   auto deliver = [&] {
+    if (!venue.has_updates()) return;
     for (const OrderUpdate& u : venue.drain()) {
       for (auto& bot : bots) {
         if (bot->trader().owns(u.client_id)) {
@@ -71,16 +105,23 @@ Result<BacktestResult> run_backtest(const std::vector<SeriesData>& data, const B
     }
   };
   BacktestResult result;
-  result.fill_model = options.fill.describe();
+  result.fill_model = describe(options);
   result.series = data.size();
+  std::size_t longest = 0;
+  for (const auto& s : data) longest = std::max(longest, s.candles.size());
+  result.equity.reserve(longest + 1);
   // Equity marked to market, from the bots' own books (the ledger's full report is too heavy
   // to build every bar): initial + closed trades' net PnL + open positions' marks - their entry
   // fees. The test suite checks it against the ledger at the end of every run.
   Money closed_pnl;
   std::vector<std::size_t> trades_seen(bots.size(), 0);
+  // A bar is in the market when a position was open at its close or any order filled in it
+  // (an entry at its open, an exit at a level inside it): backtesting.py's entry-to-exit bars.
+  std::size_t fills_recorded = 0;
   auto record_equity = [&](TimestampMs time) {
     Money equity = options.ledger.initial_capital;
-    bool in_market = false;
+    bool in_market = venue.fills() != fills_recorded;
+    fills_recorded = venue.fills();
     for (std::size_t b = 0; b < bots.size(); ++b) {
       const Trader& t = bots[b]->trader();
       for (; trades_seen[b] < t.trades().size(); ++trades_seen[b]) closed_pnl += t.trades()[trades_seen[b]].pnl;
@@ -94,27 +135,48 @@ Result<BacktestResult> run_backtest(const std::vector<SeriesData>& data, const B
     result.equity.push_back(EquityPoint{time, equity + closed_pnl, in_market});
   };
 
-  std::priority_queue<Head, std::vector<Head>, std::greater<>> heads;
-  for (std::size_t i = 0; i < data.size(); ++i) heads.push(Head{data[i].candles.front().open_time, i, 0});
+  // A k-way merge by rounds: the earliest open time among the series' next candles, then every
+  // series with a candle at that time in series order (so equal times never depend on anything
+  // but the inputs). O(series) per round, no heap, no allocation.
+  std::vector<std::size_t> next(data.size(), 0);
   std::optional<TimestampMs> current;
   std::size_t done = 0;
-  while (!heads.empty()) {
-    const Head h = heads.top();
-    heads.pop();
-    const SeriesData& series = data[h.series];
-    const Candle& candle = series.candles[h.index];
-    if (h.index + 1 < series.candles.size()) heads.push(Head{series.candles[h.index + 1].open_time, h.series, h.index + 1});
-    if (current && *current != h.time) record_equity(*current);
-    current = h.time;
-    // Time stands at the candle's close: that is when a live bot would see it.
-    clock.set(interval_next(series.key.interval, Timestamp(candle.open_time)));
-    venue.on_candle(series.key.symbol, candle);
-    deliver();
-    for (Bot* bot : subscribers[h.series]) {
-      bot->on_candle(series.key, candle);
-      deliver();
+  for (;;) {
+    std::optional<TimestampMs> round;
+    for (std::size_t i = 0; i < data.size(); ++i) {
+      if (next[i] < data[i].candles.size() && (!round || data[i].candles[next[i]].open_time < *round)) {
+        round = data[i].candles[next[i]].open_time;
+      }
     }
-    if (options.progress && ++done % options.progress_every == 0) options.progress(done, total);
+    if (!round) break;
+    if (current) {
+      // A round a MultiTrader did not hear from every symbol of (an outage) is acted on now, at
+      // the previous close, so its orders fill at this round's opens like any other round's.
+      for (auto& bot : bots) bot->flush();
+      deliver();
+      if (!warming) record_equity(*current);
+    }
+    if (warming && *round >= *trade_from) {
+      warming = false;
+      for (auto& bot : bots) bot->resume();
+    }
+    current = round;
+    for (std::size_t i = 0; i < data.size(); ++i) {
+      const SeriesData& series = data[i];
+      if (next[i] >= series.candles.size() || series.candles[next[i]].open_time != *round) continue;
+      const Candle& candle = series.candles[next[i]++];
+      // Time stands at the candle's close: that is when a live bot would see it.
+      clock.set(interval_next(series.key.interval, Timestamp(candle.open_time)));
+      venue.on_candle(venue_slot[i], candle);
+      venue.begin_reactions(venue_slot[i]);
+      deliver();
+      venue.end_reactions();
+      for (Bot* bot : subscribers[i]) {
+        bot->on_candle(series.key, candle);
+        deliver();
+      }
+      if (options.progress && ++done % options.progress_every == 0) options.progress(done, total);
+    }
   }
   for (auto& bot : bots) bot->flush();
   deliver();
@@ -153,7 +215,14 @@ Result<BacktestResult> run_backtest(const std::vector<SeriesData>& data, const B
   MetricsInput in;
   in.initial_equity = options.ledger.initial_capital;
   in.equity = result.equity;
-  in.first_close = data[0].candles.front().close;
+  // Buy and hold from the first traded bar of the first series.
+  auto first_traded = data[0].candles.begin();
+  if (trade_from) {
+    first_traded = std::lower_bound(data[0].candles.begin(), data[0].candles.end(), *trade_from,
+                                    [](const Candle& c, TimestampMs t) { return c.open_time < t; });
+    if (first_traded == data[0].candles.end()) first_traded = std::prev(data[0].candles.end());
+  }
+  in.first_close = first_traded->close;
   in.last_close = data[0].candles.back().close;
   in.risk_free_rate = options.risk_free_rate;
   for (const auto& t : result.trades) {

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,9 @@ struct BacktestOptions {
   FillModel fill;
   LedgerOptions ledger;  // initial capital, max_allocation_ratio, caps and guards: the live rules
   EndOfRun end = EndOfRun::close_at_last_close;
+  // Candles opening before it only warm the strategies up (the bots are paused, as the paper
+  // engine's warm-up does); trading, the equity curve and the metrics start there.
+  std::optional<Timestamp> trade_from;
   double risk_free_rate = 0;
   // Called every `progress_every` candles with (done, total).
   std::function<void(std::size_t, std::size_t)> progress;
@@ -53,7 +57,10 @@ struct BacktestResult {
   LedgerStats ledger;
 };
 
-// Errors: no series, an empty series, series out of order.
+// The fill model and run options in one line, printed with every result.
+std::string describe(const BacktestOptions& options);
+
+// Errors: no series, an empty series, series out of order, nothing to trade at or after trade_from.
 Result<BacktestResult> run_backtest(const std::vector<SeriesData>& data, const BotFactory& make_bots,
                                     const BacktestOptions& options);
 

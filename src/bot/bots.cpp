@@ -40,51 +40,58 @@ MultiTrader::MultiTrader(Exchange exchange, Market market, Interval interval, st
 
 std::vector<SeriesKey> MultiTrader::subscriptions() const {
   std::vector<SeriesKey> out;
-  for (const auto& [symbol, s] : strategy_by_symbol_) out.push_back(SeriesKey{exchange_, market_, symbol, interval_});
+  for (const auto& [symbol, w] : watched_) out.push_back(SeriesKey{exchange_, market_, symbol, interval_});
   return out;
 }
 
 std::vector<Symbol> MultiTrader::symbols() const {
   std::vector<Symbol> out;
-  for (const auto& [symbol, s] : strategy_by_symbol_) out.push_back(symbol);
+  for (const auto& [symbol, w] : watched_) out.push_back(symbol);
   return out;
 }
 
 void MultiTrader::set_symbols(std::vector<Symbol> symbols) {
-  std::map<Symbol, std::unique_ptr<Strategy>> next;
+  std::map<Symbol, Watched> next;
   for (const Symbol& s : symbols) {
-    auto it = strategy_by_symbol_.find(s);
-    next[s] = it != strategy_by_symbol_.end() ? std::move(it->second) : prototype_->clone_fresh();
+    auto it = watched_.find(s);
+    next[s] = it != watched_.end() ? std::move(it->second) : Watched{prototype_->clone_fresh(), false};
   }
-  strategy_by_symbol_ = std::move(next);
+  watched_ = std::move(next);
   // A dropped symbol's pending signal is void.
-  std::erase_if(round_signals_, [&](const Signal& s) { return !strategy_by_symbol_.contains(s.symbol); });
-  std::erase_if(reported_, [&](const Symbol& s) { return !strategy_by_symbol_.contains(s); });
+  std::erase_if(round_signals_, [&](const Signal& s) { return !watched_.contains(s.symbol); });
+  reported_ = 0;
+  for (const auto& [symbol, w] : watched_) reported_ += w.reported;
 }
 
 void MultiTrader::on_candle(const SeriesKey& key, const Candle& candle) {
   if (key.exchange != exchange_ || key.market != market_ || key.interval != interval_) return;
   // Stops are watched for every held symbol, even one dropped from the list.
   trader_.on_candle(key.symbol, candle);
-  auto it = strategy_by_symbol_.find(key.symbol);
-  if (it == strategy_by_symbol_.end() || !candle.closed) return;
+  auto it = watched_.find(key.symbol);
+  if (it == watched_.end() || !candle.closed) return;
+  auto signal = it->second.strategy->on_candle(key.symbol, candle);
+  // A late candle of a round already acted on still moves the strategy's indicators (or they
+  // would skip a bar), but its signal comes too late to act on.
+  if (finished_round_ && candle.open_time <= *finished_round_) return;
   if (round_open_ && candle.open_time > *round_open_) finish_round();
   if (!round_open_) round_open_ = candle.open_time;
-  if (candle.open_time < *round_open_) return;  // a late candle of a finished round: too late to act on
-  auto signal = it->second->on_candle(key.symbol, candle);
-  reported_.insert(key.symbol);
+  if (candle.open_time < *round_open_) return;  // behind the round in progress: too late as well
+  if (!it->second.reported) {
+    it->second.reported = true;
+    ++reported_;
+  }
   if (signal) round_signals_.push_back(*signal);
-  if (reported_.size() == strategy_by_symbol_.size()) finish_round();
+  if (reported_ == watched_.size()) finish_round();
 }
 
 void MultiTrader::warm_up(const SeriesKey& key, const Candle& closed) {
   if (key.exchange != exchange_ || key.market != market_ || key.interval != interval_ || !closed.closed) return;
-  if (auto it = strategy_by_symbol_.find(key.symbol); it != strategy_by_symbol_.end()) (void)it->second->on_candle(key.symbol, closed);
+  if (auto it = watched_.find(key.symbol); it != watched_.end()) (void)it->second.strategy->on_candle(key.symbol, closed);
 }
 
 void MultiTrader::set_strategy(std::unique_ptr<Strategy> strategy) {
   prototype_ = std::move(strategy);
-  for (auto& [symbol, s] : strategy_by_symbol_) s = prototype_->clone_fresh();
+  for (auto& [symbol, w] : watched_) w.strategy = prototype_->clone_fresh();
   round_signals_.clear();  // computed with the old parameters
 }
 
@@ -100,7 +107,7 @@ void MultiTrader::finish_round() {
   if (!round_open_) return;
   RoundReport report;
   report.open_time = *round_open_;
-  report.symbols_reported = reported_.size();
+  report.symbols_reported = reported_;
   report.signals = round_signals_.size();
   // Strongest first; ties by symbol so the order never depends on arrival.
   std::sort(round_signals_.begin(), round_signals_.end(), [](const Signal& a, const Signal& b) {
@@ -121,7 +128,9 @@ void MultiTrader::finish_round() {
   }
   last_round_ = std::move(report);
   round_signals_.clear();
-  reported_.clear();
+  for (auto& [symbol, w] : watched_) w.reported = false;
+  reported_ = 0;
+  finished_round_ = round_open_;
   round_open_.reset();
 }
 

@@ -117,11 +117,16 @@ class MultiTrader final : public Bot {
   Market market_;
   Interval interval_;
   std::unique_ptr<Strategy> prototype_;
-  std::map<Symbol, std::unique_ptr<Strategy>> strategy_by_symbol_;
+  struct Watched {
+    std::unique_ptr<Strategy> strategy;
+    bool reported = false;  // in the current round
+  };
+  std::map<Symbol, Watched> watched_;
   Trader trader_;
   Duration round_grace_;
   std::optional<TimestampMs> round_open_;
-  std::set<Symbol> reported_;
+  std::optional<TimestampMs> finished_round_;  // the newest round acted on: older candles are late
+  std::size_t reported_ = 0;                   // symbols reported in the current round
   std::vector<Signal> round_signals_;
   RoundReport last_round_;
 };

@@ -49,6 +49,14 @@ struct OrderRequest {
   bool reduce_only = false;
   OrderPurpose purpose = OrderPurpose::entry;
   TimestampMs decided_at{};        // open time of the candle whose close produced the decision
+  // Entries sized as a fraction of capital: a venue that fills at another price than the signal's
+  // (the backtest's next open) may re-size the order to spend `notional` at its fill price.
+  struct QuoteSizing {
+    Money notional;      // what the sizing rule spent at the signal price (and the ledger reserved)
+    Quantity lot_size;
+    Money min_notional;
+  };
+  std::optional<QuoteSizing> quote_sizing;
 };
 
 // Cumulative state of one order, as the venue reports it.

@@ -133,7 +133,7 @@ Result<std::string> Trader::open(const Signal& signal) {
   auto unclaim = [&] {
     if (claims_ != nullptr && !positions_.contains(signal.symbol)) claims_->release(options_.bot, signal.symbol);
   };
-  const LedgerStats capital = ledger_.stats();
+  const LedgerHeadroom capital = ledger_.headroom();
   // Size within what remains after the reserve buffer, so the reservation itself fits.
   const Ratio one = Ratio::from_units(1);
   const Money usable =
@@ -165,6 +165,9 @@ Result<std::string> Trader::open(const Signal& signal) {
   request.decided_at = signal.time;
   request.stop_loss = signal.stop_loss;
   request.take_profit = signal.take_profit;
+  if (options_.sizing.mode == SizingMode::percent_available) {  // a fraction of capital: an amount, not a quantity
+    request.quote_sizing = OrderRequest::QuoteSizing{sized->notional, options_.sizing.lot_size, options_.sizing.min_notional};
+  }
   if (auto sent = gateway_.submit(request); !sent) {
     ++stats_.submit_errors;
     (void)reservation->cancel();
@@ -330,9 +333,11 @@ void Trader::on_candle(const Symbol& symbol, const Candle& c) {
   if (it == positions_.end()) return;
   Position& p = it->second;
   p.last_price = c.close;
-  const Money value = notional(c.close, p.quantity);
-  const Money cost = notional(p.entry_price, p.quantity);
-  (void)ledger_.set_unrealized(p.ledger_id, p.side == Side::buy ? value - cost : cost - value);
+  if (ledger_marks_) {
+    const Money value = notional(c.close, p.quantity);
+    const Money cost = notional(p.entry_price, p.quantity);
+    (void)ledger_.set_unrealized(p.ledger_id, p.side == Side::buy ? value - cost : cost - value);
+  }
   if (p.exit_order) return;
   const bool is_long = p.side == Side::buy;
   const bool stop_hit = p.stop_loss && (is_long ? c.low <= *p.stop_loss : c.high >= *p.stop_loss);

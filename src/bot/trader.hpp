@@ -131,6 +131,11 @@ class Trader {
   const std::vector<TradeRecord>& trades() const noexcept { return trades_; }
   const TraderStats& stats() const noexcept { return stats_; }
   const TraderOptions& options() const noexcept { return options_; }
+  // The backtest's fill model decides which exit a bar touching both levels takes.
+  void set_both_touched(BothTouched rule) noexcept { options_.both_touched = rule; }
+  // Off: positions are not marked in the ledger on every candle (the marks are for live
+  // reports; a backtest values positions from this trader's own book).
+  void set_ledger_marks(bool on) noexcept { ledger_marks_ = on; }
   // After a restart: a position the engine's order journal and the venue agree on. Claims the
   // symbol. Errors: conflict (a position or an entry in flight on that symbol already, or the
   // symbol held by another bot).
@@ -173,6 +178,7 @@ class Trader {
   std::vector<TradeRecord> trades_;
   TraderStats stats_;
   std::uint64_t next_id_ = 1;
+  bool ledger_marks_ = true;
 };
 
 }  // namespace twinstar

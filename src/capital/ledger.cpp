@@ -370,6 +370,12 @@ class LedgerCore : public std::enable_shared_from_this<LedgerCore> {
     return reap_locked();
   }
 
+  LedgerHeadroom headroom() const {
+    std::lock_guard lock(mutex_);
+    const Money cap = apply_ratio(state_.equity(), options_.max_allocation_ratio);
+    return LedgerHeadroom{state_.equity(), cap - state_.locked()};
+  }
+
   LedgerStats stats() const {
     std::lock_guard lock(mutex_);
     Money unrealized;
@@ -861,6 +867,7 @@ Status CapitalLedger::set_unrealized(PositionId position, Money unrealized) {
 Status CapitalLedger::refresh() { return core_->refresh(); }
 Result<std::size_t> CapitalLedger::reap_stale_reservations() { return core_->reap(); }
 LedgerStats CapitalLedger::stats() const { return core_->stats(); }
+LedgerHeadroom CapitalLedger::headroom() const { return core_->headroom(); }
 LedgerState CapitalLedger::state() const { return core_->state(); }
 std::int64_t CapitalLedger::last_seq() const { return core_->last_seq(); }
 LedgerIoStats CapitalLedger::io_stats() const { return core_->io_stats(); }

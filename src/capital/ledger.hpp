@@ -27,6 +27,12 @@ namespace detail {
 class LedgerCore;
 }
 
+// The two figures sizing needs, as stats() would report them.
+struct LedgerHeadroom {
+  Money equity;
+  Money available;  // cap - locked
+};
+
 // Capital set aside for one order. Move-only; an active reservation that is destroyed (or
 // assigned over) is cancelled. Thread: one owner at a time; the ledger it came from is
 // thread-safe and is kept alive by its reservations.
@@ -130,6 +136,9 @@ class CapitalLedger {
   // The report as of the newest row this ledger has applied (refresh() first to include
   // other processes' changes). Thread: any; a consistent snapshot.
   LedgerStats stats() const;
+  // equity and available without building the whole report (stats() is O(days traded)): for
+  // sizing every entry. Thread: any.
+  LedgerHeadroom headroom() const;
   // A copy of the replayed state (for checks and tests). Thread: any.
   LedgerState state() const;
   // The journal seq of the newest change applied here (this ledger's own or another's).

@@ -353,8 +353,8 @@ Status read_bot(const Reader& r, const toml::table& t, std::string_view prefix, 
 }
 
 Status read_backtest(const Reader& r, const toml::table& t, BacktestConfig& c) {
-  TRY(r.only_keys(t, "backtest", {"from", "to", "market_fill", "exits", "both_touched", "commission", "slippage", "slippage_pct",
-                                  "end", "risk_free_rate"}));
+  TRY(r.only_keys(t, "backtest", {"from", "to", "trade_from", "market_fill", "exits", "both_touched", "size_at", "commission",
+                                  "slippage", "slippage_pct", "end", "risk_free_rate"}));
   auto one_of = [&](const toml::node& node, const std::string& key, std::string& out,
                     std::initializer_list<std::string_view> allowed) -> Status {
     TRY_ASSIGN(out, r.string(node, key));
@@ -368,18 +368,20 @@ Status read_backtest(const Reader& r, const toml::table& t, BacktestConfig& c) {
   for (const auto& [k, node] : t) {
     const std::string key = Reader::join("backtest", k.str());
     const auto name = k.str();
-    if (name == "from" || name == "to") {
+    if (name == "from" || name == "to" || name == "trade_from") {
       std::string v;
       TRY_ASSIGN(v, r.string(node, key));
       auto ts = parse_iso8601(v);
       if (!ts) return r.fail(&node, key, "must be a date such as \"2023-01-31\" or \"2023-01-31T12:00:00Z\"", Reader::show(node));
-      (name == "from" ? c.from : c.to) = *ts;
+      (name == "from" ? c.from : name == "to" ? c.to : c.trade_from) = *ts;
     } else if (name == "market_fill") {
       TRY(one_of(node, key, c.market_fill, {"next_open", "signal_close"}));
     } else if (name == "exits") {
       TRY(one_of(node, key, c.exits, {"at_level", "next_open"}));
     } else if (name == "both_touched") {
       TRY(one_of(node, key, c.both_touched, {"stop_first", "take_profit_first"}));
+    } else if (name == "size_at") {
+      TRY(one_of(node, key, c.size_at, {"fill", "signal"}));
     } else if (name == "end") {
       TRY(one_of(node, key, c.end, {"close", "report_open"}));
     } else if (name == "commission") {
@@ -402,6 +404,9 @@ Status read_backtest(const Reader& r, const toml::table& t, BacktestConfig& c) {
     }
   }
   if (c.from && c.to && *c.to <= *c.from) return r.fail(&t, "backtest.to", "must be after backtest.from");
+  if (c.trade_from && ((c.from && *c.trade_from < *c.from) || (c.to && *c.trade_from >= *c.to))) {
+    return r.fail(&t, "backtest.trade_from", "must be within [backtest.from, backtest.to)");
+  }
   return {};
 }
 

@@ -89,6 +89,8 @@ struct BacktestConfig {
   Ratio commission = Ratio::zero();        // rate of notional per side
   Price slippage = Price::zero();          // fixed, per unit
   Ratio slippage_pct = Ratio::zero();      // relative, as a fraction of price
+  std::string size_at = "fill";            // fill | signal: price a quote-sized entry's quantity is computed at
+  std::optional<Timestamp> trade_from;     // candles before it only warm the strategies up
   std::string end = "close";               // close | report_open
   double risk_free_rate = 0;
 };
