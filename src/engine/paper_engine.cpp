@@ -168,6 +168,13 @@ Status run_paper_engine(const PaperEngineOptions& options, std::stop_token stop,
   store::StoreOptions store_options;
   store_options.data_dir = options.data_dir;
   store_options.durability = store::Durability::rename_only;  // paper data: a crash may not lose it, a power cut may
+  // Every watched series stays resident (with room for symbols added at run time): bots touch
+  // each one every round, so evicting any of them would only flush and reload it each round.
+  std::set<std::pair<std::string, Interval>> series_watched;
+  for (const auto& b : bot_configs) {
+    for (const auto& s : b.symbols) series_watched.emplace(s, b.interval);
+  }
+  store_options.max_resident_series = std::max(store_options.max_resident_series, 2 * series_watched.size());
   auto candles = store::CandleStore::open(store_options, clock);
   if (!candles) return std::unexpected(candles.error());
 
