@@ -38,6 +38,10 @@ struct PaperEngineOptions {
   bool fresh_ledger = true;               // start each run from a clean paper account
   std::size_t warmup_candles = 200;       // history fed to the strategies before trading starts
   GrantObserver grant_observer;           // every rate-limit grant (tests check the windows with it)
+  // The clock to run on, standing at `start` (a test drives a ManualClock step by step, so a
+  // run is deterministic); none = an AcceleratedClock at `speed` from `start`.
+  Clock* clock = nullptr;
+  std::function<void(const TradeRecord&)> on_trade;  // every closed trade, as it closes
 };
 
 struct BotStatus {
