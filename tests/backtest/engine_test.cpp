@@ -148,7 +148,7 @@ class RealData : public ::testing::Test {
 };
 
 TEST_F(RealData, an_empty_range_is_a_clear_error) {
-  TimeRange range{parse_iso8601("2030-01-01"), parse_iso8601("2030-02-01")};
+  TimeRange range{*parse_iso8601("2030-01-01"), *parse_iso8601("2030-02-01")};
   auto r = load_from_csv({kSpot + "/BTCUSDT_1h.csv"}, Exchange::binance, Market::spot, Interval::h1, range,
                          Timestamp(sys_days(year(2031) / 1 / 1)));
   ASSERT_FALSE(r);

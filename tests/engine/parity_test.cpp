@@ -56,7 +56,7 @@ std::vector<BotConfig> parity_bots(const std::vector<venue::sim::InstrumentSpec>
   multi.sizing.mode = "fixed_quote";
   multi.sizing.amount = Money::from_units(800);
   multi.sizing.lot_size = Quantity::from_raw(100'000);
-  multi.max_positions = 4;
+  multi.max_positions = 4;  // binds often: a slot freed by a stop at a close is taken at that close
   multi.allow_short = true;
   return {single, multi};
 }
@@ -87,6 +87,9 @@ TEST(Parity, a_paper_run_and_the_backtest_of_what_it_recorded_make_the_same_trad
   for (const auto& b : o.bots) {
     for (const auto& s : b.symbols) keys.push_back(SeriesKey{b.exchange, b.market, *Symbol::parse(s), b.interval});
   }
+  // In key order, as the paper engine walks its series and `twinstar backtest` loads them: within
+  // a round, which symbol comes last decides whether an exit is delivered before the round acts.
+  std::sort(keys.begin(), keys.end());
   auto data = load_from_store(dir, keys, {});
   ASSERT_TRUE(data) << data.error().message;
   BacktestOptions bt;
@@ -113,8 +116,11 @@ TEST(Parity, a_paper_run_and_the_backtest_of_what_it_recorded_make_the_same_trad
     if (t.exit_time < end) backtest.push_back(t);
   }
   std::erase_if(paper, [&](const TradeRecord& t) { return t.exit_time >= end; });
-  auto order = [](const TradeRecord& a, const TradeRecord& b) {
-    return std::tie(a.exit_time, a.bot, a.symbol) < std::tie(b.exit_time, b.bot, b.symbol);
+  // The paper engine's fills are stamped when they happen: a few simulated milliseconds after the
+  // close when the rate limiter spaces orders out. The bar is what must match.
+  auto bar_of = [](Timestamp t) { return interval_floor(Interval::m1, t); };
+  auto order = [&](const TradeRecord& a, const TradeRecord& b) {
+    return std::tuple(bar_of(a.exit_time), a.bot, a.symbol) < std::tuple(bar_of(b.exit_time), b.bot, b.symbol);
   };
   std::sort(paper.begin(), paper.end(), order);
   std::sort(backtest.begin(), backtest.end(), order);
@@ -134,8 +140,8 @@ TEST(Parity, a_paper_run_and_the_backtest_of_what_it_recorded_make_the_same_trad
     EXPECT_EQ(p.symbol, b.symbol);
     EXPECT_EQ(p.side, b.side);
     EXPECT_EQ(p.quantity, b.quantity);
-    EXPECT_EQ(p.entry_time, b.entry_time);
-    EXPECT_EQ(p.exit_time, b.exit_time);
+    EXPECT_EQ(bar_of(p.entry_time), b.entry_time);
+    EXPECT_EQ(bar_of(p.exit_time), b.exit_time);
     EXPECT_EQ(p.entry_price, b.entry_price);
     EXPECT_EQ(p.exit_price, b.exit_price);
     EXPECT_EQ(p.exit_purpose, b.exit_purpose);
