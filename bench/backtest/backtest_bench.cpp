@@ -165,9 +165,18 @@ void BM_backtest_single_ma_cross(benchmark::State& state) { run_engine(state, si
 void BM_baseline_sma_12_series(benchmark::State& state) { run_baseline(state, twelve_series()); }
 void BM_backtest_multi_12_series(benchmark::State& state) { run_engine(state, twelve_series()); }
 
+// Removes the temporary store when the program ends.
+struct RemoveAtExit {
+  fs::path dir;
+  ~RemoveAtExit() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+};
+
 // The 12 series written once to a store in a temporary folder, read back as the CLI does.
 const fs::path& stored_twelve() {
-  static const fs::path dir = [] {
+  static const RemoveAtExit cleanup{[] {
     const fs::path d = fs::temp_directory_path() / fmt::format("twinstar-backtest-bench-{}", ::getpid());
     fs::remove_all(d);
     ManualClock clock(Timestamp(std::chrono::hours(24 * 365 * 60)));
@@ -180,8 +189,8 @@ const fs::path& stored_twelve() {
       if (auto w = (*s)->write_history(series.key, series.candles); !w) throw std::runtime_error(w.error().message);
     }
     return d;
-  }();
-  return dir;
+  }()};
+  return cleanup.dir;
 }
 
 std::vector<SeriesKey> twelve_keys() {

@@ -85,6 +85,13 @@ Status BacktestVenue::submit(const OrderRequest& r) {
     fill(r, slipped(last->open, r.side), Timestamp(last->open_time));
     return {};
   }
+  if (model_.market == FillModel::Market::next_open && next_candle_) {
+    if (const Candle* next = next_candle_(book_slot)) {
+      fill(r, slipped(next->open, r.side), Timestamp(next->open_time));
+      ++fills_ahead_;
+      return {};
+    }
+  }
   if (model_.market == FillModel::Market::signal_close && last && !is_level_exit) {
     fill(r, slipped(last->close, r.side), clock_.now());
     return {};

@@ -2,6 +2,7 @@
 // The backtest's venue: fills the bots' orders against historical candles with an explicit
 // fill model, so every assumption is printed in the report and can be changed in the config.
 
+#include <functional>
 #include <optional>
 #include <unordered_map>
 #include <string>
@@ -54,14 +55,21 @@ class BacktestVenue final : public OrderGateway {
   // before anyone saw more of the bar than its open.
   void begin_reactions(std::size_t slot) noexcept { reacting_slot_ = slot; }
   void end_reactions() noexcept { reacting_slot_.reset(); }
+  // Where the next candle of a slot's symbol is (nullptr: none yet). With it, a market order for
+  // the next open fills as it is sent, at that open's price and time, as a live venue fills it
+  // the instant the bar closes (so a position closed at a bar's close can be re-entered on the
+  // same bar's signal, as live); without it, the order waits for on_candle. The same price
+  // either way: nothing after that open is looked at.
+  void set_next_candle(std::function<const Candle*(std::size_t slot)> next) { next_candle_ = std::move(next); }
+  // Every fill so far, and those of them made ahead at a next open (they belong to that bar).
+  std::size_t fills() const noexcept { return fills_; }
+  std::size_t fills_ahead() const noexcept { return fills_ahead_; }
   // A stable index for `symbol` (added on first use).
   std::size_t slot(const Symbol& symbol);
   // Order updates produced since the last call, in order (delivered after submit() returns,
   // so a bot is never re-entered from inside its own submit()).
   std::vector<OrderUpdate> drain();
   bool has_updates() const noexcept { return !updates_.empty(); }
-  // Fills so far (the engine counts a bar with a fill as a bar in the market).
-  std::size_t fills() const noexcept { return fills_; }
   // End of a run: orders still waiting for a next open fill at their symbol's last close.
   void fill_waiting_at_last_close();
   const FillModel& model() const noexcept { return model_; }
@@ -82,7 +90,9 @@ class BacktestVenue final : public OrderGateway {
   std::unordered_map<Symbol, std::size_t> slot_by_symbol_;
   std::vector<OrderUpdate> updates_;
   std::size_t fills_ = 0;
+  std::size_t fills_ahead_ = 0;
   std::optional<std::size_t> reacting_slot_;
+  std::function<const Candle*(std::size_t)> next_candle_;
 };
 
 }  // namespace twinstar

@@ -82,7 +82,23 @@ Result<BacktestResult> run_backtest(const std::vector<SeriesData>& data, const B
     for (auto& bot : bots) bot->pause();
   }
   std::vector<std::size_t> venue_slot(data.size());
-  for (std::size_t i = 0; i < data.size(); ++i) venue_slot[i] = venue.slot(data[i].key.symbol);
+  std::vector<std::vector<std::size_t>> series_of_slot;
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    venue_slot[i] = venue.slot(data[i].key.symbol);
+    series_of_slot.resize(std::max(series_of_slot.size(), venue_slot[i] + 1));
+    series_of_slot[venue_slot[i]].push_back(i);
+  }
+  // next[i]: the cursor of series i (its next candle to replay).
+  std::vector<std::size_t> next(data.size(), 0);
+  venue.set_next_candle([&](std::size_t slot) -> const Candle* {
+    const Candle* out = nullptr;
+    for (std::size_t i : series_of_slot[slot]) {
+      if (next[i] < data[i].candles.size() && (out == nullptr || data[i].candles[next[i]].open_time < out->open_time)) {
+        out = &data[i].candles[next[i]];
+      }
+    }
+    return out;
+  });
 
   // Which bots want which series.
   std::vector<std::vector<Bot*>> subscribers(data.size());
@@ -117,16 +133,25 @@ Result<BacktestResult> run_backtest(const std::vector<SeriesData>& data, const B
   std::vector<std::size_t> trades_seen(bots.size(), 0);
   // A bar is in the market when a position was open at its close or any order filled in it
   // (an entry at its open, an exit at a level inside it): backtesting.py's entry-to-exit bars.
-  std::size_t fills_recorded = 0;
+  // A fill made ahead at the next open belongs to that next bar.
+  std::size_t now_fills_recorded = 0, ahead_fills_recorded = 0;
+  bool ahead_pending = false;
   auto record_equity = [&](TimestampMs time) {
     Money equity = options.ledger.initial_capital;
-    bool in_market = venue.fills() != fills_recorded;
-    fills_recorded = venue.fills();
+    const std::size_t now_fills = venue.fills() - venue.fills_ahead();
+    bool in_market = now_fills != now_fills_recorded || ahead_pending;
+    ahead_pending = venue.fills_ahead() != ahead_fills_recorded;
+    now_fills_recorded = now_fills;
+    ahead_fills_recorded = venue.fills_ahead();
     for (std::size_t b = 0; b < bots.size(); ++b) {
       const Trader& t = bots[b]->trader();
-      for (; trades_seen[b] < t.trades().size(); ++trades_seen[b]) closed_pnl += t.trades()[trades_seen[b]].pnl;
+      for (; trades_seen[b] < t.trades().size(); ++trades_seen[b]) {
+        const TradeRecord& closed = t.trades()[trades_seen[b]];
+        closed_pnl += closed.pnl;
+        in_market = in_market || floor_ms(closed.exit_time) > time;  // still open at this bar's close
+      }
       for (const auto& [symbol, p] : t.positions()) {
-        in_market = true;
+        in_market = in_market || floor_ms(p.opened_at) <= time;  // not one entered ahead at the next open
         const Money value = notional(p.last_price, p.quantity);
         const Money cost = notional(p.entry_price, p.quantity);
         equity += (p.side == Side::buy ? value - cost : cost - value) + p.realized_gross - p.entry_fees - p.exit_fees;
@@ -138,7 +163,6 @@ Result<BacktestResult> run_backtest(const std::vector<SeriesData>& data, const B
   // A k-way merge by rounds: the earliest open time among the series' next candles, then every
   // series with a candle at that time in series order (so equal times never depend on anything
   // but the inputs). O(series) per round, no heap, no allocation.
-  std::vector<std::size_t> next(data.size(), 0);
   std::optional<TimestampMs> current;
   std::size_t done = 0;
   for (;;) {

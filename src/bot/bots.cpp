@@ -57,6 +57,7 @@ void MultiTrader::set_symbols(std::vector<Symbol> symbols) {
     next[s] = it != watched_.end() ? std::move(it->second) : Watched{prototype_->clone_fresh(), false};
   }
   watched_ = std::move(next);
+  cursor_ = watched_.begin();
   // A dropped symbol's pending signal is void.
   std::erase_if(round_signals_, [&](const Signal& s) { return !watched_.contains(s.symbol); });
   reported_ = 0;
@@ -67,8 +68,9 @@ void MultiTrader::on_candle(const SeriesKey& key, const Candle& candle) {
   if (key.exchange != exchange_ || key.market != market_ || key.interval != interval_) return;
   // Stops are watched for every held symbol, even one dropped from the list.
   trader_.on_candle(key.symbol, candle);
-  auto it = watched_.find(key.symbol);
+  auto it = cursor_ != watched_.end() && cursor_->first == key.symbol ? cursor_ : watched_.find(key.symbol);
   if (it == watched_.end() || !candle.closed) return;
+  cursor_ = std::next(it) != watched_.end() ? std::next(it) : watched_.begin();
   auto signal = it->second.strategy->on_candle(key.symbol, candle);
   // A late candle of a round already acted on still moves the strategy's indicators (or they
   // would skip a bar), but its signal comes too late to act on.

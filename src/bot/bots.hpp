@@ -89,6 +89,8 @@ class MultiTrader final : public Bot {
   MultiTrader(Exchange exchange, Market market, Interval interval, std::vector<Symbol> symbols,
               std::unique_ptr<Strategy> prototype, TraderOptions options, CapitalLedger& ledger, OrderGateway& gateway,
               Clock& clock, SymbolClaims* claims = nullptr, Duration round_grace = std::chrono::seconds(5));
+  MultiTrader(const MultiTrader&) = delete;  // cursor_ points into watched_
+  MultiTrader& operator=(const MultiTrader&) = delete;
   const std::string& name() const noexcept override { return trader_.options().bot; }
   std::vector<SeriesKey> subscriptions() const override;
   void on_candle(const SeriesKey& key, const Candle& candle) override;
@@ -122,6 +124,9 @@ class MultiTrader final : public Bot {
     bool reported = false;  // in the current round
   };
   std::map<Symbol, Watched> watched_;
+  // Where the next candle's symbol usually is: a round's candles arrive in symbol order (the
+  // feed's and the backtest's), so one comparison replaces a tree search. Reset with watched_.
+  std::map<Symbol, Watched>::iterator cursor_ = watched_.end();
   Trader trader_;
   Duration round_grace_;
   std::optional<TimestampMs> round_open_;

@@ -329,6 +329,7 @@ void Trader::apply_exit(Position& p, const OrderUpdate& update, bool terminal) {
 }
 
 void Trader::on_candle(const Symbol& symbol, const Candle& c) {
+  if (positions_.empty()) return;  // the common case: no symbol lookup
   auto it = positions_.find(symbol);
   if (it == positions_.end()) return;
   Position& p = it->second;

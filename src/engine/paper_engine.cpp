@@ -146,7 +146,9 @@ Status run_paper_engine(const PaperEngineOptions& options, std::stop_token stop,
     if (!market.supports(b.interval)) return make_error(ErrorCode::config_error, "bot {}: interval {} not supported", b.name, b.interval);
   }
 
-  AcceleratedClock clock(start, options.speed);
+  std::optional<AcceleratedClock> accelerated;
+  if (options.clock == nullptr) accelerated.emplace(start, options.speed);
+  Clock& clock = options.clock != nullptr ? *options.clock : *accelerated;
   std::error_code ec;
   std::filesystem::create_directories(options.data_dir / "capital", ec);
   if (ec) return make_error(ErrorCode::io_error, "cannot create {}: {}", (options.data_dir / "capital").string(), ec.message());
@@ -184,6 +186,7 @@ Status run_paper_engine(const PaperEngineOptions& options, std::stop_token stop,
   for (const auto& c : bot_configs) {
     auto bot = make_bot(c, *ledger, venue, clock, claims);
     if (!bot) return std::unexpected(bot.error());
+    if (options.on_trade) (*bot)->trader().on_trade = options.on_trade;
     bots.push_back(std::move(*bot));
   }
   auto deliver = [&] {

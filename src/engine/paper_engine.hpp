@@ -42,6 +42,10 @@ struct PaperEngineOptions {
   std::size_t warmup_candles = 200;       // history fed to the strategies before trading starts
   GrantObserver grant_observer;           // every rate-limit grant (tests check the windows with it)
   EngineMailbox* mailbox = nullptr;       // run-time control jobs, drained every turn (engine_control.hpp)
+  // The clock to run on, standing at `start` (a test drives a ManualClock step by step, so a
+  // run is deterministic); none = an AcceleratedClock at `speed` from `start`.
+  Clock* clock = nullptr;
+  std::function<void(const TradeRecord&)> on_trade;  // every closed trade, as it closes
 };
 
 struct BotStatus {

@@ -36,11 +36,6 @@ MeanStdDev population_stats(const RollingWindow& w) {
 
 RollingWindow::RollingWindow(std::size_t n) : buf_(require_period(n), 0.0) {}
 
-void RollingWindow::push(double v) {
-  buf_[head_] = v;
-  if (++head_ == buf_.size()) head_ = 0;  // not %: a division per value is the hot cost of a replay
-  if (size_ < buf_.size()) ++size_;
-}
 
 double RollingWindow::newest(std::size_t i) const noexcept {
   return buf_[(head_ + buf_.size() - 1 - i) % buf_.size()];
@@ -48,13 +43,6 @@ double RollingWindow::newest(std::size_t i) const noexcept {
 
 Sma::Sma(std::size_t n) : window_(n) {}
 
-std::optional<double> Sma::update(double v) {
-  if (window_.full()) sum_ -= window_.oldest();
-  window_.push(v);
-  sum_ += v;
-  if (!window_.full()) return std::nullopt;
-  return sum_ / static_cast<double>(window_.capacity());
-}
 
 Ema::Ema(std::size_t n, EmaSeed seed) : Ema(n, 2.0 / (static_cast<double>(require_period(n)) + 1.0), seed) {}
 
@@ -175,34 +163,9 @@ std::optional<BollingerValue> Bollinger::update(double close) {
   return BollingerValue{mean + k_ * sd, mean, mean - k_ * sd};
 }
 
-std::optional<double> TrueRange::update(double high, double low, double close) {
-  std::optional<double> out;
-  if (!prev_close_ && first_ == FirstBar::high_low) out = high - low;
-  if (prev_close_) {
-    out = std::max({high - low, std::abs(high - *prev_close_), std::abs(low - *prev_close_)});
-  }
-  prev_close_ = close;
-  return out;
-}
 
 Atr::Atr(std::size_t n, FirstBar first) : n_(require_period(n)), tr_(first) {}
 
-std::optional<double> Atr::update(double high, double low, double close) {
-  auto tr = tr_.update(high, low, close);
-  if (!tr) return std::nullopt;
-  ++count_;
-  if (count_ < n_) {
-    sum_ += *tr;
-    return std::nullopt;
-  }
-  if (count_ == n_) {
-    value_ = (sum_ + *tr) / static_cast<double>(n_);
-  } else {
-    const auto n = static_cast<double>(n_);
-    value_ = (value_ * (n - 1) + *tr) / n;
-  }
-  return value_;
-}
 
 RollingExtreme::RollingExtreme(std::size_t n, Kind kind) : n_(require_period(n)), kind_(kind), ring_(n) {}
 

@@ -6,6 +6,8 @@
 // MACD seeds its fast and slow EMAs so both start on the slow EMA's first bar; Bollinger uses
 // the population standard deviation. Values are double: indicators are not money.
 
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <optional>
 #include <span>
@@ -19,7 +21,11 @@ namespace twinstar {
 class RollingWindow {
  public:
   explicit RollingWindow(std::size_t n);
-  void push(double v);
+  void push(double v) {
+    buf_[head_] = v;
+    if (++head_ == buf_.size()) head_ = 0;  // not %: a division per value is a hot cost of a replay
+    if (size_ < buf_.size()) ++size_;
+  }
   bool full() const noexcept { return size_ == buf_.size(); }
   std::size_t size() const noexcept { return size_; }
   std::size_t capacity() const noexcept { return buf_.size(); }
@@ -36,7 +42,14 @@ class RollingWindow {
 class Sma {
  public:
   explicit Sma(std::size_t n);
-  std::optional<double> update(double v);
+  // Inline: a backtest calls it for every candle of every series.
+  std::optional<double> update(double v) {
+    if (window_.full()) sum_ -= window_.oldest();
+    window_.push(v);
+    sum_ += v;
+    if (!window_.full()) return std::nullopt;
+    return sum_ / static_cast<double>(window_.capacity());
+  }
   std::size_t period() const noexcept { return window_.capacity(); }
 
  private:
@@ -149,7 +162,13 @@ enum class FirstBar {
 class TrueRange {
  public:
   explicit TrueRange(FirstBar first = FirstBar::skip) : first_(first) {}
-  std::optional<double> update(double high, double low, double close);
+  std::optional<double> update(double high, double low, double close) {
+    std::optional<double> out;
+    if (!prev_close_ && first_ == FirstBar::high_low) out = high - low;
+    if (prev_close_) out = std::max({high - low, std::abs(high - *prev_close_), std::abs(low - *prev_close_)});
+    prev_close_ = close;
+    return out;
+  }
 
  private:
   FirstBar first_;
@@ -161,7 +180,22 @@ class TrueRange {
 class Atr {
  public:
   explicit Atr(std::size_t n = 14, FirstBar first = FirstBar::skip);
-  std::optional<double> update(double high, double low, double close);
+  std::optional<double> update(double high, double low, double close) {
+    auto tr = tr_.update(high, low, close);
+    if (!tr) return std::nullopt;
+    ++count_;
+    if (count_ < n_) {
+      sum_ += *tr;
+      return std::nullopt;
+    }
+    if (count_ == n_) {
+      value_ = (sum_ + *tr) / static_cast<double>(n_);
+    } else {
+      const auto n = static_cast<double>(n_);
+      value_ = (value_ * (n - 1) + *tr) / n;
+    }
+    return value_;
+  }
   std::optional<double> update(const Candle& c) {
     return update(c.high.to_double(), c.low.to_double(), c.close.to_double());
   }

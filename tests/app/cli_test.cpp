@@ -99,6 +99,23 @@ TEST(CliBacktest, sweep_ranks_parameter_sets) {
   EXPECT_NE(r.output.find("   6  "), std::string::npos) << r.output;
 }
 
+TEST(CliBacktest, trade_from_warms_up_and_is_printed_with_the_fill_model) {
+  if (!std::filesystem::exists(kBtcCsv)) GTEST_SKIP() << "real data absent: " << kBtcCsv;
+  const std::string common = "backtest --csv " + kBtcCsv + " --exchange binance --market spot --strategy ma_cross";
+  auto r = testing::run_twinstar(common + " --trade-from 2022-01-01");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("Start                     2022-01-01T00:00:00"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("trading from 2022-01-01T00:00:00.000Z (earlier candles warm the strategies up)"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("entries sized at the fill price"), std::string::npos) << r.output;
+  auto early = testing::run_twinstar(common + " --from 2022-01-01 --trade-from 2021-06-01");
+  EXPECT_EQ(early.exit_code, 2);
+  EXPECT_NE(early.output.find("--trade-from must not be before --from"), std::string::npos) << early.output;
+  auto late = testing::run_twinstar(common + " --trade-from 2030-01-01");
+  EXPECT_NE(late.exit_code, 0);
+  EXPECT_NE(late.output.find("no candle opens at or after trade_from 2030-01-01"), std::string::npos) << late.output;
+}
+
 TEST(CliBacktest, bad_input_is_a_clear_error) {
   auto none = testing::run_twinstar("backtest --data-dir /nonexistent-twinstar");
   EXPECT_EQ(none.exit_code, 2);

@@ -1,9 +1,15 @@
 #include "backtest/engine.hpp"
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 
 #include <gtest/gtest.h>
+
+#include "backtest/data_source.hpp"
+#include "backtest/sweep.hpp"
+#include "bot/bot_factory.hpp"
 
 namespace twinstar {
 namespace {
@@ -85,12 +91,69 @@ TEST(Backtest, refuses_bad_input_with_clear_errors) {
   EXPECT_NE(o.error().message.find("not in time order at candle 1"), std::string::npos);
 }
 
+TEST(Backtest, a_series_missing_from_the_store_is_named_with_what_the_store_has) {
+  const auto dir = std::filesystem::temp_directory_path() / ("twinstar-bt-missing-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto r = load_from_store(dir, {key("BTCUSDT")}, {});
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("series binance spot BTCUSDT 1h is not in the store at"), std::string::npos)
+      << r.error().message;
+  EXPECT_NE(r.error().message.find("(the store is empty)"), std::string::npos) << r.error().message;
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Backtest, parameters_out_of_range_are_refused_before_any_candle) {
+  BotConfig b;
+  b.name = "single";
+  b.symbols = {"BTCUSDT"};
+  b.params = {{"fast", 0}};
+  auto zero = validate_bots({b}, "bt.toml");
+  ASSERT_FALSE(zero);
+  EXPECT_NE(zero.error().message.find("strategy ma_cross: parameter fast must be an integer in [1, 1000], got 0"),
+            std::string::npos)
+      << zero.error().message;
+  b.params = {{"fast", 30}, {"slow", 10}};
+  auto crossed = validate_bots({b}, "bt.toml");
+  ASSERT_FALSE(crossed);
+  EXPECT_NE(crossed.error().message.find("fast (30) must be shorter than slow (10)"), std::string::npos);
+  // In a sweep, a refused parameter set is a row with its reason, ranked last.
+  b.exchange = Exchange::binance;
+  b.market = Market::spot;
+  b.interval = Interval::h1;
+  b.params = {};
+  std::vector<Candle> candles;
+  for (int i = 0; i < 100; ++i) {
+    Candle c;
+    c.open_time = from_epoch_ms(std::int64_t{i} * 3'600'000);
+    c.open = c.high = c.low = c.close = Price::from_units(100 + i % 7);
+    c.closed = true;
+    candles.push_back(c);
+  }
+  auto rows = run_sweep({SeriesData{key("BTCUSDT"), candles}}, {b}, "single", {{{"fast", 5}, {"slow", 20}}, {{"fast", 20}, {"slow", 5}}},
+                        options(), "return", 1);
+  ASSERT_TRUE(rows) << rows.error().message;
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_TRUE((*rows)[0].error.empty());
+  EXPECT_NE((*rows)[1].error.find("fast (20) must be shorter than slow (5)"), std::string::npos) << (*rows)[1].error;
+  auto bad_rank = run_sweep({SeriesData{key("BTCUSDT"), candles}}, {b}, "single", {{}}, options(), "luck", 1);
+  ASSERT_FALSE(bad_rank);
+  EXPECT_NE(bad_rank.error().message.find("unknown metric \"luck\""), std::string::npos);
+}
+
 class RealData : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!std::filesystem::exists(kSpot)) GTEST_SKIP() << "real data absent: " << kSpot;
+    if (!std::filesystem::exists(kSpot)) GTEST_SKIP() << "REAL DATA ABSENT, test not run: " << kSpot;
   }
 };
+
+TEST_F(RealData, an_empty_range_is_a_clear_error) {
+  TimeRange range{*parse_iso8601("2030-01-01"), *parse_iso8601("2030-02-01")};
+  auto r = load_from_csv({kSpot + "/BTCUSDT_1h.csv"}, Exchange::binance, Market::spot, Interval::h1, range,
+                         Timestamp(sys_days(year(2031) / 1 / 1)));
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("has no candles between 2030-01-01"), std::string::npos) << r.error().message;
+}
 
 TEST_F(RealData, multitrader_over_twelve_binance_pairs_runs_to_the_end_consistently) {
   const char* names[] = {"ADAUSDT", "AVAXUSDT", "BNBUSDT", "BTCUSDT", "DOGEUSDT", "DOTUSDT",
@@ -112,6 +175,24 @@ TEST_F(RealData, multitrader_over_twelve_binance_pairs_runs_to_the_end_consisten
   ASSERT_TRUE(result) << result.error().message;
   const auto& r = *result;
   EXPECT_GT(r.candles, 280'000u);
+  // The data really has outage hours (else the check below proves nothing).
+  std::size_t missing_hours = 0;
+  for (const auto& s : data) {
+    for (std::size_t i = 1; i < s.candles.size(); ++i) {
+      missing_hours += static_cast<std::size_t>((s.candles[i].open_time - s.candles[i - 1].open_time) / hours(1) - 1);
+    }
+  }
+  EXPECT_GT(missing_hours, 0u);
+  // Sensible: a trend-following cross over 2021-04..2023-12 (a bull top then a long bear market)
+  // loses money after 0.1 % fees each way, but not all of it; positions are at most 4 × 20 %.
+  EXPECT_GT(r.metrics.equity_final, Money::from_units(3'000));
+  EXPECT_LT(r.metrics.equity_final, Money::from_units(30'000));
+  EXPECT_GT(r.metrics.exposure_time_pct, 10);
+  EXPECT_LT(r.metrics.max_drawdown_pct, 0);
+  EXPECT_GT(r.metrics.max_drawdown_pct, -80);
+  RecordProperty("equity_final", r.metrics.equity_final.to_string(2));
+  RecordProperty("trades", static_cast<int>(r.trades.size()));
+  RecordProperty("missing_hours", static_cast<int>(missing_hours));
   EXPECT_GT(r.trades.size(), 100u);
   // Money is exact: the final equity is the initial capital plus every trade's net PnL.
   Money sum;

@@ -340,3 +340,83 @@ TEST(FillModel, a_bar_with_a_fill_counts_as_exposure) {
 
 }  // namespace
 }  // namespace twinstar
+
+namespace twinstar {
+namespace {
+
+const Symbol kOther = *Symbol::parse("OTHERUSDT");
+const SeriesKey kOtherKey{Exchange::binance, Market::spot, kOther, Interval::h1};
+
+TEST(FillModel, a_round_missing_a_symbol_fills_at_the_next_open_like_any_other) {
+  // OTHERUSDT has no bar at hour 1 (an outage): TESTUSDT's round 1 is incomplete.
+  const std::vector<Candle> test = {bar(0, "100", "100", "100", "100"), bar(1, "101", "101", "101", "101"),
+                                    bar(2, "102", "102", "102", "102"), bar(3, "103", "103", "103", "103")};
+  const std::vector<Candle> other = {bar(0, "50", "50", "50", "50"), bar(2, "52", "52", "52", "52"),
+                                     bar(3, "53", "53", "53", "53")};
+  BacktestOptions options;
+  options.ledger.initial_capital = usd("10000");
+  options.end = EndOfRun::report_open;
+  auto make = [&](CapitalLedger& ledger, OrderGateway& gateway, Clock& clock, SymbolClaims& claims) {
+    std::vector<std::unique_ptr<Bot>> bots;
+    TraderOptions o = fixed("1010", "1");
+    o.bot = "multi";
+    o.max_positions = 2;
+    // Each symbol's strategy buys at its own second bar: TESTUSDT's hour 1, OTHERUSDT's hour 2.
+    bots.push_back(std::make_unique<MultiTrader>(Exchange::binance, Market::spot, Interval::h1,
+                                                 std::vector<Symbol>{kSym, kOther},
+                                                 std::make_unique<ScriptedStrategy>(std::map<int, Scripted>{{1, {Side::buy}}}),
+                                                 o, ledger, gateway, clock, &claims));
+    return bots;
+  };
+  auto r = run_backtest({SeriesData{kKey, test}, SeriesData{kOtherKey, other}}, make, options);
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->open_positions.size(), 2u);
+  for (const auto& o : r->open_positions) {
+    if (o.position.symbol == kSym) {
+      EXPECT_EQ(o.position.entry_price, px("102"));  // hour 1's signal at hour 2's open, not hour 3's
+      EXPECT_EQ(o.position.quantity, qty("10"));
+    } else {
+      EXPECT_EQ(o.position.entry_price, px("53"));
+    }
+  }
+}
+
+// Counts the closed candles it saw.
+class CountingStrategy final : public Strategy {
+ public:
+  explicit CountingStrategy(std::shared_ptr<int> seen) : seen_(std::move(seen)) {}
+  std::optional<Signal> on_candle(const Symbol&, const Candle&) override {
+    ++*seen_;
+    return std::nullopt;
+  }
+  std::unique_ptr<Strategy> clone_fresh() const override { return std::make_unique<CountingStrategy>(seen_); }
+  std::string_view name() const noexcept override { return "counting"; }
+  StrategyParams params() const override { return {}; }
+  std::size_t warmup() const noexcept override { return 0; }
+
+ private:
+  std::shared_ptr<int> seen_;
+};
+
+TEST(FillModel, a_late_candle_still_reaches_the_strategy) {
+  ManualClock clock(Timestamp(hour(1)));
+  auto ledger = *CapitalLedger::in_memory(LedgerOptions{}, clock);
+  BacktestVenue venue(FillModel{}, clock);
+  auto seen = std::make_shared<int>(0);
+  MultiTrader multi(Exchange::binance, Market::spot, Interval::h1, {kSym, kOther}, std::make_unique<CountingStrategy>(seen),
+                    fixed("100"), ledger, venue, clock);
+  multi.on_candle(kKey, bar(0, "1", "1", "1", "1"));
+  clock.set(Timestamp(hour(1)) + seconds(6));
+  multi.on_time(clock.now());  // the round of hour 0 is acted on without OTHERUSDT (5 s grace)
+  EXPECT_EQ(multi.last_round().symbols_reported, 1u);
+  multi.on_candle(kOtherKey, bar(0, "1", "1", "1", "1"));  // late
+  EXPECT_EQ(*seen, 2);  // its indicators did not skip the bar
+  multi.on_candle(kKey, bar(1, "1", "1", "1", "1"));
+  multi.on_candle(kOtherKey, bar(1, "1", "1", "1", "1"));
+  EXPECT_EQ(*seen, 4);
+  EXPECT_EQ(multi.last_round().open_time, hour(1));
+  EXPECT_EQ(multi.last_round().symbols_reported, 2u);
+}
+
+}  // namespace
+}  // namespace twinstar

@@ -146,6 +146,10 @@ to = "2023-06-01"
 commission = 0.001
 slippage_pct = 0.0005
 exits = "next_open"
+both_touched = "take_profit_first"
+size_at = "signal"
+trade_from = "2023-02-01"
+end = "report_open"
 )",
                         "bots.toml");
   ASSERT_TRUE(c) << c.error().message;
@@ -161,6 +165,10 @@ exits = "next_open"
   EXPECT_EQ(c->backtest.commission.to_string(), "0.001");
   EXPECT_EQ(c->backtest.exits, "next_open");
   EXPECT_EQ(format_utc_date(*c->backtest.from), "2023-01-01");
+  EXPECT_EQ(c->backtest.both_touched, "take_profit_first");
+  EXPECT_EQ(c->backtest.size_at, "signal");
+  EXPECT_EQ(format_utc_date(*c->backtest.trade_from), "2023-02-01");
+  EXPECT_EQ(c->backtest.end, "report_open");
 }
 
 TEST(Config, bad_bot_and_backtest_values_are_named) {
@@ -179,6 +187,9 @@ TEST(Config, bad_bot_and_backtest_values_are_named) {
       {"[backtest]\nexits = \"never\"\n", "b.toml:2: backtest.exits must be one of at_level, next_open, got \"never\""},
       {"[backtest]\nfrom = \"2023-02-01\"\nto = \"2023-01-01\"\n", "b.toml:1: backtest.to must be after backtest.from"},
       {"[backtest]\ncommission = 1.5\n", "b.toml:2: backtest.commission must be in [0, 1), got 1.5"},
+      {"[backtest]\nsize_at = \"open\"\n", "b.toml:2: backtest.size_at must be one of fill, signal, got \"open\""},
+      {"[backtest]\nfrom = \"2023-02-01\"\ntrade_from = \"2023-01-01\"\n",
+       "b.toml:1: backtest.trade_from must be within [backtest.from, backtest.to)"},
   };
   for (const auto& c : cases) {
     auto r = parse_config(c.toml, "b.toml");
