@@ -888,9 +888,48 @@ Status CandleArchive::read_files(const std::vector<FileRef>& refs,
 
 Result<ReadResult> CandleArchive::read(std::span<const SeriesFiles> series, std::size_t newest_n, bool dedupe) {
   std::lock_guard lock(mutex_);
+  auto out = read_locked(series, newest_n, dedupe);
+  if (!out) return out;
+  for (const auto& [path, why] : bad_journal_) out->errors.push_back(FileError{path, why});
+  // A file listed by the caller and gone now was merged by the writing process in between: its
+  // rows are in a newer part. List those series again and read them once more.
+  auto vanished = [](const FileError& e) {
+    std::error_code ec;
+    return !fs::exists(e.path, ec);
+  };
+  std::vector<std::size_t> stale;
+  for (std::size_t s = 0; s < series.size(); ++s) {
+    const bool hit = std::any_of(out->errors.begin(), out->errors.end(), [&](const FileError& e) {
+      return vanished(e) && std::any_of(series[s].parts.begin(), series[s].parts.end(),
+                                        [&](const PartFile& p) { return p.path == e.path; });
+    });
+    if (hit) stale.push_back(s);
+  }
+  if (stale.empty()) return out;
+  if (auto st = refresh_journal_locked(); !st) return std::unexpected(st.error());
+  std::vector<SeriesFiles> again;
+  for (std::size_t s : stale) {
+    const fs::path dir = series_dir(root_, series[s].key);
+    std::vector<SeriesFiles> one{SeriesFiles{series[s].key, dir, {}, 0}};
+    if (fs::exists(dir)) {
+      auto f = scan_series(dir, series[s].key, nullptr);
+      if (!f) return std::unexpected(f.error());
+      one[0] = std::move(*f);
+    }
+    add_journal_entries_locked(one, &series[s].key);
+    again.push_back(std::move(one[0]));
+  }
+  auto retry = read_locked(again, newest_n, dedupe);
+  if (!retry) return retry;
+  std::erase_if(out->errors, vanished);
+  for (std::size_t k = 0; k < stale.size(); ++k) out->series[stale[k]] = std::move(retry->series[k]);
+  for (auto& e : retry->errors) out->errors.push_back(std::move(e));
+  return out;
+}
+
+Result<ReadResult> CandleArchive::read_locked(std::span<const SeriesFiles> series, std::size_t newest_n, bool dedupe) {
   ReadResult out;
   out.series.resize(series.size());
-  for (const auto& [path, why] : bad_journal_) out.errors.push_back(FileError{path, why});
   // Per series: how many periods (counted from the newest) to read; grows until newest_n is met.
   std::vector<std::vector<std::string>> periods(series.size());
   std::vector<std::size_t> take(series.size(), 0);

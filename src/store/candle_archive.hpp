@@ -165,6 +165,7 @@ class CandleArchive {
   Result<std::size_t> write_groups(std::span<const Group> groups, std::uint64_t staging_id);
   Result<SeriesFiles> scan_series(const std::filesystem::path& dir, const SeriesKey& key, std::vector<PartFile>* superseded);
   Result<std::vector<SeriesFiles>> list_locked();
+  Result<ReadResult> read_locked(std::span<const SeriesFiles> series, std::size_t newest_n, bool dedupe);
   // Brings journal_ up to date with the journal folder (new files indexed with one query).
   Status refresh_journal_locked();
   // Adds the journal's entries to `series` (creating series found only there) and drops the
