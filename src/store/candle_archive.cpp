@@ -20,7 +20,7 @@ namespace {
 
 constexpr std::int64_t kDecimal18Limit = 999'999'999'999'999'999;  // DECIMAL(18,8) holds |raw| <= this
 constexpr const char* kRowsFunction = "twinstar_rows";
-constexpr std::size_t kMergeBatchRows = 2'000'000;  // rows merged per pass (bounds compaction memory)
+constexpr std::size_t kMergeBatchRows = 500'000;  // rows merged per pass: bounds a merge's memory (~30 MB)
 constexpr const char* kCandleColumns =
     "CAST(open_time AS TIMESTAMPTZ), CAST(open AS DECIMAL(18,8)), CAST(high AS DECIMAL(18,8)), "
     "CAST(low AS DECIMAL(18,8)), CAST(close AS DECIMAL(18,8)), CAST(volume AS DECIMAL(38,8)), "
@@ -1202,6 +1202,7 @@ Result<CompactReport> CandleArchive::compact(std::size_t min_parts) {
     if (ec) return make_error(ErrorCode::io_error, "{}: cannot delete merged journal file: {}", it->second.path.string(), ec.message());
     journal_.erase(it);
     ++report.journal_files_merged;
+    ++report.files_removed;
     removed = true;
   }
   if (removed) {

@@ -83,7 +83,7 @@ struct WriteReport {
 
 struct CompactReport {
   std::size_t periods = 0;         // periods merged
-  std::size_t files_removed = 0;
+  std::size_t files_removed = 0;         // part and journal files
   std::size_t files_written = 0;
   std::size_t duplicates_dropped = 0;
   std::size_t journal_files_merged = 0;  // journal files merged into parts and deleted
