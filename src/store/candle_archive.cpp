@@ -8,6 +8,7 @@
 #include <cstring>
 #include <map>
 #include <set>
+#include <thread>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -269,7 +270,7 @@ Status CandleArchive::init() {
     if (auto s = ensure_dir(staging_, sync); !s) return s;
     if (auto s = ensure_dir(journal_dir_, sync); !s) return s;
   }
-  auto db = DuckDatabase::open_in_memory(options_.threads, options_.memory_limit);
+  auto db = DuckDatabase::open_in_memory(1, options_.memory_limit);
   if (!db) return std::unexpected(db.error());
   db_ = std::move(*db);
   auto conn = db_.connect();
@@ -358,6 +359,13 @@ Status CandleArchive::init() {
 Status CandleArchive::sync_dir(const fs::path& dir) {
   if (options_.durability != Durability::fsync) return {};
   return fsync_path(dir, true);
+}
+
+Status CandleArchive::set_threads(int n) {
+  if (n == threads_now_) return {};
+  if (auto s = conn_.execute(fmt::format("SET threads = {}", n)); !s) return s;
+  threads_now_ = n;
+  return {};
 }
 
 Status CandleArchive::copy_rows(RowSource& source, const std::string& copy) {
@@ -580,8 +588,9 @@ Result<WriteReport> CandleArchive::write(std::span<const SeriesBatch> batches) {
     if (auto s = validate_batch(b); !s) return std::unexpected(s.error());
     for (std::size_t i = 0; i < b.candles.size();) {
       std::string period = period_of(b.key.interval, b.candles[i].open_time_ms);
+      const std::int64_t end = period_end_ms(b.key.interval, b.candles[i].open_time_ms);
       std::size_t j = i + 1;
-      while (j < b.candles.size() && period_of(b.key.interval, b.candles[j].open_time_ms) == period) ++j;
+      while (j < b.candles.size() && b.candles[j].open_time_ms < end) ++j;  // ascending: validated
       groups.push_back(Group{&b.key, std::move(period), std::span(b.candles).subspan(i, j - i), report.seq, report.seq});
       report.candles += j - i;
       i = j;
@@ -612,8 +621,9 @@ Result<WriteReport> CandleArchive::append_journal(std::span<const SeriesBatch> b
                                   b.key.symbol.str(), std::string(to_string(b.key.interval))};
     for (std::size_t i = 0; i < b.candles.size();) {
       std::string period = period_of(b.key.interval, b.candles[i].open_time_ms);
+      const std::int64_t end = period_end_ms(b.key.interval, b.candles[i].open_time_ms);
       std::size_t j = i + 1;
-      while (j < b.candles.size() && period_of(b.key.interval, b.candles[j].open_time_ms) == period) ++j;
+      while (j < b.candles.size() && b.candles[j].open_time_ms < end) ++j;  // ascending: validated
       RowSource::Run run;
       for (int k = 0; k < 4; ++k) run.member[k] = source.member_of(k, names[k], member_index[k]);
       run.member[4] = source.member_of(4, period, member_index[4]);
@@ -740,6 +750,19 @@ Status CandleArchive::read_files(const std::vector<FileRef>& refs,
                                  std::vector<std::size_t>* unsorted_files) {
   std::vector<const PartFile*> files;
   for (const auto& r : refs) files.push_back(r.file);
+  // Many files (a restart, a merge): decode on every thread; back to one for the next flush.
+  const int want = options_.threads > 0 ? options_.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const bool parallel = refs.size() >= 8 && want > 1;
+  if (parallel) {
+    if (auto s = set_threads(want); !s) return s;
+  }
+  struct OneThreadAfter {
+    CandleArchive* a;
+    bool on;
+    ~OneThreadAfter() {
+      if (on) (void)a->set_threads(1);
+    }
+  } one_thread_after{this, parallel};
   std::vector<std::size_t> part_idx, journal_idx;
   for (std::size_t i = 0; i < files.size(); ++i) (files[i]->journal ? journal_idx : part_idx).push_back(i);
   auto name_of = [&](const std::vector<std::size_t>& idx) {

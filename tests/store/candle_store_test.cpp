@@ -233,6 +233,15 @@ TEST(CandleStore, a_second_writer_on_the_same_folder_is_refused) {
 std::vector<fs::path> journal_files(const fs::path& dir) { return parquet_files(dir / kJournalDir); }
 std::vector<fs::path> part_files(const fs::path& dir) { return parquet_files(dir / kCandlesDir); }
 
+TEST(CandleLayout, period_end_is_the_first_millisecond_of_the_next_month_or_year) {
+  const auto ms = [](const char* iso) { return to_epoch_ms(floor_ms(*parse_iso8601(iso))); };
+  EXPECT_EQ(period_end_ms(Interval::m15, ms("2024-01-31T23:45:00Z")), ms("2024-02-01T00:00:00Z"));
+  EXPECT_EQ(period_end_ms(Interval::m1, ms("2024-12-01T00:00:00Z")), ms("2025-01-01T00:00:00Z"));
+  EXPECT_EQ(period_end_ms(Interval::d1, ms("2024-06-01T00:00:00Z")), ms("2025-01-01T00:00:00Z"));
+  EXPECT_EQ(period_of(Interval::m15, ms("2024-02-01T00:00:00Z") - 1), "2024-01");
+  EXPECT_EQ(period_of(Interval::m15, ms("2024-02-01T00:00:00Z")), "2024-02");
+}
+
 TEST(CandleStore, a_flush_writes_one_journal_file_for_every_series) {
   TempDir dir;
   ManualClock clock;
