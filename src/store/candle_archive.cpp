@@ -1289,7 +1289,6 @@ Result<DuckResult> CandleArchive::sql(const std::string& query) {
            "NULL::DECIMAL(18,8) AS close, NULL::DECIMAL(38,8) AS volume, NULL::DECIMAL(38,8) AS turnover WHERE false";
   }
   if (auto s = conn_.execute(view); !s) return std::unexpected(s.error());
-  view_created_ = true;
   return conn_.query(query);
 }
 

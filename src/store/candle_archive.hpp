@@ -124,7 +124,11 @@ class CandleArchive {
   // One series' files (empty parts when none). Errors: io_error.
   Result<SeriesFiles> files_of(const SeriesKey& key);
 
-  // Reads the newest `newest_n` candles of each series (all when newest_n == 0) in one query.
+  // Reads the newest `newest_n` candles of each series (all when newest_n == 0): one query over
+  // the part files and one over the journal files per pass (a pass per period count needed).
+  // The later write (by sequence number) wins among rows with the same open time.
+  // A listed file that vanished meanwhile (merged by the writing process) makes its series be
+  // listed and read again.
   // With dedupe=false, rows sharing an open time are all kept (for integrity checks).
   // Unreadable files are reported in errors and skipped. Thread: any. Errors: io_error.
   Result<ReadResult> read(std::span<const SeriesFiles> series, std::size_t newest_n = 0, bool dedupe = true);
@@ -200,7 +204,6 @@ class CandleArchive {
   std::filesystem::path journal_dir_;
   int threads_now_ = 1;
   std::uint64_t next_seq_ = 1;
-  bool view_created_ = false;
   std::map<std::uint64_t, JournalFile> journal_;      // by seq
   std::map<std::filesystem::path, std::string> bad_journal_;  // unreadable journal files, with why
   detail::RowSource* source_ = nullptr;  // the rows twinstar_rows() yields during copy_rows
