@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -58,6 +59,7 @@ StoreOptions options(const fs::path& dir, Durability d, std::size_t capacity = 1
   o.durability = d;
   o.compact_every_flushes = 0;
   o.load_on_open = true;
+  if (const char* t = std::getenv("STORE_BENCH_DUCKDB_THREADS")) o.duckdb_threads = std::atoi(t);  // for comparisons
   return o;
 }
 

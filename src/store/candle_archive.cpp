@@ -8,6 +8,7 @@
 #include <cstring>
 #include <map>
 #include <set>
+#include <thread>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -20,7 +21,7 @@ namespace {
 
 constexpr std::int64_t kDecimal18Limit = 999'999'999'999'999'999;  // DECIMAL(18,8) holds |raw| <= this
 constexpr const char* kRowsFunction = "twinstar_rows";
-constexpr std::size_t kMergeBatchRows = 2'000'000;  // rows merged per pass (bounds compaction memory)
+constexpr std::size_t kMergeBatchRows = 500'000;  // rows merged per pass: bounds a merge's memory (~30 MB)
 constexpr const char* kCandleColumns =
     "CAST(open_time AS TIMESTAMPTZ), CAST(open AS DECIMAL(18,8)), CAST(high AS DECIMAL(18,8)), "
     "CAST(low AS DECIMAL(18,8)), CAST(close AS DECIMAL(18,8)), CAST(volume AS DECIMAL(38,8)), "
@@ -269,7 +270,7 @@ Status CandleArchive::init() {
     if (auto s = ensure_dir(staging_, sync); !s) return s;
     if (auto s = ensure_dir(journal_dir_, sync); !s) return s;
   }
-  auto db = DuckDatabase::open_in_memory(options_.threads, options_.memory_limit);
+  auto db = DuckDatabase::open_in_memory(1, options_.memory_limit);
   if (!db) return std::unexpected(db.error());
   db_ = std::move(*db);
   auto conn = db_.connect();
@@ -358,6 +359,13 @@ Status CandleArchive::init() {
 Status CandleArchive::sync_dir(const fs::path& dir) {
   if (options_.durability != Durability::fsync) return {};
   return fsync_path(dir, true);
+}
+
+Status CandleArchive::set_threads(int n) {
+  if (n == threads_now_) return {};
+  if (auto s = conn_.execute(fmt::format("SET threads = {}", n)); !s) return s;
+  threads_now_ = n;
+  return {};
 }
 
 Status CandleArchive::copy_rows(RowSource& source, const std::string& copy) {
@@ -580,8 +588,9 @@ Result<WriteReport> CandleArchive::write(std::span<const SeriesBatch> batches) {
     if (auto s = validate_batch(b); !s) return std::unexpected(s.error());
     for (std::size_t i = 0; i < b.candles.size();) {
       std::string period = period_of(b.key.interval, b.candles[i].open_time_ms);
+      const std::int64_t end = period_end_ms(b.key.interval, b.candles[i].open_time_ms);
       std::size_t j = i + 1;
-      while (j < b.candles.size() && period_of(b.key.interval, b.candles[j].open_time_ms) == period) ++j;
+      while (j < b.candles.size() && b.candles[j].open_time_ms < end) ++j;  // ascending: validated
       groups.push_back(Group{&b.key, std::move(period), std::span(b.candles).subspan(i, j - i), report.seq, report.seq});
       report.candles += j - i;
       i = j;
@@ -612,8 +621,9 @@ Result<WriteReport> CandleArchive::append_journal(std::span<const SeriesBatch> b
                                   b.key.symbol.str(), std::string(to_string(b.key.interval))};
     for (std::size_t i = 0; i < b.candles.size();) {
       std::string period = period_of(b.key.interval, b.candles[i].open_time_ms);
+      const std::int64_t end = period_end_ms(b.key.interval, b.candles[i].open_time_ms);
       std::size_t j = i + 1;
-      while (j < b.candles.size() && period_of(b.key.interval, b.candles[j].open_time_ms) == period) ++j;
+      while (j < b.candles.size() && b.candles[j].open_time_ms < end) ++j;  // ascending: validated
       RowSource::Run run;
       for (int k = 0; k < 4; ++k) run.member[k] = source.member_of(k, names[k], member_index[k]);
       run.member[4] = source.member_of(4, period, member_index[4]);
@@ -740,6 +750,19 @@ Status CandleArchive::read_files(const std::vector<FileRef>& refs,
                                  std::vector<std::size_t>* unsorted_files) {
   std::vector<const PartFile*> files;
   for (const auto& r : refs) files.push_back(r.file);
+  // Many files (a restart, a merge): decode on every thread; back to one for the next flush.
+  const int want = options_.threads > 0 ? options_.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const bool parallel = refs.size() >= 8 && want > 1;
+  if (parallel) {
+    if (auto s = set_threads(want); !s) return s;
+  }
+  struct OneThreadAfter {
+    CandleArchive* a;
+    bool on;
+    ~OneThreadAfter() {
+      if (on) (void)a->set_threads(1);
+    }
+  } one_thread_after{this, parallel};
   std::vector<std::size_t> part_idx, journal_idx;
   for (std::size_t i = 0; i < files.size(); ++i) (files[i]->journal ? journal_idx : part_idx).push_back(i);
   auto name_of = [&](const std::vector<std::size_t>& idx) {
@@ -888,9 +911,48 @@ Status CandleArchive::read_files(const std::vector<FileRef>& refs,
 
 Result<ReadResult> CandleArchive::read(std::span<const SeriesFiles> series, std::size_t newest_n, bool dedupe) {
   std::lock_guard lock(mutex_);
+  auto out = read_locked(series, newest_n, dedupe);
+  if (!out) return out;
+  for (const auto& [path, why] : bad_journal_) out->errors.push_back(FileError{path, why});
+  // A file listed by the caller and gone now was merged by the writing process in between: its
+  // rows are in a newer part. List those series again and read them once more.
+  auto vanished = [](const FileError& e) {
+    std::error_code ec;
+    return !fs::exists(e.path, ec);
+  };
+  std::vector<std::size_t> stale;
+  for (std::size_t s = 0; s < series.size(); ++s) {
+    const bool hit = std::any_of(out->errors.begin(), out->errors.end(), [&](const FileError& e) {
+      return vanished(e) && std::any_of(series[s].parts.begin(), series[s].parts.end(),
+                                        [&](const PartFile& p) { return p.path == e.path; });
+    });
+    if (hit) stale.push_back(s);
+  }
+  if (stale.empty()) return out;
+  if (auto st = refresh_journal_locked(); !st) return std::unexpected(st.error());
+  std::vector<SeriesFiles> again;
+  for (std::size_t s : stale) {
+    const fs::path dir = series_dir(root_, series[s].key);
+    std::vector<SeriesFiles> one{SeriesFiles{series[s].key, dir, {}, 0}};
+    if (fs::exists(dir)) {
+      auto f = scan_series(dir, series[s].key, nullptr);
+      if (!f) return std::unexpected(f.error());
+      one[0] = std::move(*f);
+    }
+    add_journal_entries_locked(one, &series[s].key);
+    again.push_back(std::move(one[0]));
+  }
+  auto retry = read_locked(again, newest_n, dedupe);
+  if (!retry) return retry;
+  std::erase_if(out->errors, vanished);
+  for (std::size_t k = 0; k < stale.size(); ++k) out->series[stale[k]] = std::move(retry->series[k]);
+  for (auto& e : retry->errors) out->errors.push_back(std::move(e));
+  return out;
+}
+
+Result<ReadResult> CandleArchive::read_locked(std::span<const SeriesFiles> series, std::size_t newest_n, bool dedupe) {
   ReadResult out;
   out.series.resize(series.size());
-  for (const auto& [path, why] : bad_journal_) out.errors.push_back(FileError{path, why});
   // Per series: how many periods (counted from the newest) to read; grows until newest_n is met.
   std::vector<std::vector<std::string>> periods(series.size());
   std::vector<std::size_t> take(series.size(), 0);
@@ -1163,6 +1225,7 @@ Result<CompactReport> CandleArchive::compact(std::size_t min_parts) {
     if (ec) return make_error(ErrorCode::io_error, "{}: cannot delete merged journal file: {}", it->second.path.string(), ec.message());
     journal_.erase(it);
     ++report.journal_files_merged;
+    ++report.files_removed;
     removed = true;
   }
   if (removed) {
@@ -1226,7 +1289,6 @@ Result<DuckResult> CandleArchive::sql(const std::string& query) {
            "NULL::DECIMAL(18,8) AS close, NULL::DECIMAL(38,8) AS volume, NULL::DECIMAL(38,8) AS turnover WHERE false";
   }
   if (auto s = conn_.execute(view); !s) return std::unexpected(s.error());
-  view_created_ = true;
   return conn_.query(query);
 }
 

@@ -36,6 +36,14 @@ std::string period_of(Interval interval, std::int64_t open_time_ms) {
   return fmt::format("{:04}-{:02}", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()));
 }
 
+std::int64_t period_end_ms(Interval interval, std::int64_t open_time_ms) {
+  using namespace std::chrono;
+  const year_month_day ymd{floor<days>(sys_time<milliseconds>(milliseconds(open_time_ms)))};
+  const year_month_day next = daily_or_longer(interval) ? year_month_day{ymd.year() + years(1), January, day(1)}
+                                                        : year_month_day{ymd.year() / ymd.month() / 1} + months(1);
+  return duration_cast<milliseconds>(sys_days(next).time_since_epoch()).count();
+}
+
 std::int64_t max_candles_per_period(Interval interval) {
   using namespace std::chrono;
   if (interval == Interval::mo1) return 12;

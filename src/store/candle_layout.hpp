@@ -37,6 +37,8 @@ std::string describe(const SeriesKey& key);
 
 // "2024-01" (intervals under a day) or "2024".
 std::string period_of(Interval interval, std::int64_t open_time_ms);
+// The first millisecond after the period holding open_time_ms (to split runs without formatting).
+std::int64_t period_end_ms(Interval interval, std::int64_t open_time_ms);
 // Upper bound of candles one period file holds (for choosing how many files to read).
 std::int64_t max_candles_per_period(Interval interval);
 

@@ -218,6 +218,7 @@ Status CandleStore::evict_locked(Series& s) {
     if (!w) return std::unexpected(w.error());
     s.last_stored_ms = std::max(s.last_stored_ms.value_or(INT64_MIN), batch.candles.back().open_time_ms);
     candles_flushed_ += batch.candles.size();
+    ++flushes_since_compact_;  // a journal file too: the next flush's merge check counts it
   }
   const auto& c = s.ring->counters();
   s.retired.appended += c.appended;

@@ -233,6 +233,15 @@ TEST(CandleStore, a_second_writer_on_the_same_folder_is_refused) {
 std::vector<fs::path> journal_files(const fs::path& dir) { return parquet_files(dir / kJournalDir); }
 std::vector<fs::path> part_files(const fs::path& dir) { return parquet_files(dir / kCandlesDir); }
 
+TEST(CandleLayout, period_end_is_the_first_millisecond_of_the_next_month_or_year) {
+  const auto ms = [](const char* iso) { return to_epoch_ms(floor_ms(*parse_iso8601(iso))); };
+  EXPECT_EQ(period_end_ms(Interval::m15, ms("2024-01-31T23:45:00Z")), ms("2024-02-01T00:00:00Z"));
+  EXPECT_EQ(period_end_ms(Interval::m1, ms("2024-12-01T00:00:00Z")), ms("2025-01-01T00:00:00Z"));
+  EXPECT_EQ(period_end_ms(Interval::d1, ms("2024-06-01T00:00:00Z")), ms("2025-01-01T00:00:00Z"));
+  EXPECT_EQ(period_of(Interval::m15, ms("2024-02-01T00:00:00Z") - 1), "2024-01");
+  EXPECT_EQ(period_of(Interval::m15, ms("2024-02-01T00:00:00Z")), "2024-02");
+}
+
 TEST(CandleStore, a_flush_writes_one_journal_file_for_every_series) {
   TempDir dir;
   ManualClock clock;
@@ -376,6 +385,28 @@ TEST(CandleStore, journal_and_parts_are_read_together_and_the_later_write_wins) 
   ASSERT_EQ(rows.series[0].candles.size(), 8u);
   EXPECT_EQ(rows.series[0].candles[3].to_candle(), rewritten);
   EXPECT_EQ(rows.series[0].duplicate_rows + rows.series[0].conflicting_rows, 0u);
+}
+
+TEST(CandleStore, a_reader_whose_listing_went_stale_during_a_merge_still_reads_every_candle) {
+  TempDir dir;
+  ManualClock clock;
+  auto store = must_open(options_for(dir.path()), clock);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(store->append(key("BTCUSDT"), candle_at(i)));
+    ASSERT_TRUE(store->flush());
+  }
+  // Another process (data check, a backtest) lists the store ...
+  auto reader = CandleArchive::open(dir.path(), ArchiveOptions{Durability::rename_only, false, 0}).value();
+  const auto listed = reader->list().value();
+  ASSERT_EQ(listed.size(), 1u);
+  ASSERT_EQ(listed[0].parts.size(), 10u);  // ten journal entries
+  // ... the engine merges the journal and deletes it ...
+  ASSERT_EQ(store->compact().value().journal_files_merged, 10u);
+  // ... and the reader reads with its stale listing.
+  auto rows = reader->read(listed, 0).value();
+  EXPECT_TRUE(rows.errors.empty()) << rows.errors[0].path << ": " << rows.errors[0].message;
+  ASSERT_EQ(rows.series[0].candles.size(), 10u);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(rows.series[0].candles[i].to_candle(), candle_at(i));
 }
 
 TEST(CandleStore, a_clean_close_merges_the_journal_into_the_hive_layout) {
