@@ -531,7 +531,9 @@ Result<std::uint64_t> MarketFeed::subscribe(const Symbol& symbol, Interval inter
     return make_error(ErrorCode::invalid_argument, "subscribe {} {}: {} {} has no such interval", symbol, interval,
                       o.exchange, o.market);
   }
-  const SeriesKey series{o.exchange, o.market, symbol, interval};
+  auto spelled = venue_symbol(o.exchange, o.market, symbol);
+  if (!spelled) return make_error(ErrorCode::invalid_argument, "subscribe {} on {}: {}", symbol, o.exchange, spelled.error().message);
+  const SeriesKey series{o.exchange, o.market, *spelled, interval};
   std::lock_guard lock(mutex_);
   const std::uint64_t id = next_id_++;
   registrations_[id] = Registration{series, consumer, want_open};
