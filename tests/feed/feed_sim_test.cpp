@@ -117,6 +117,29 @@ TEST_F(FeedSim, fetcher_pages_any_range_through_the_limiter_oldest_first) {
   EXPECT_EQ(std::int64_t(stats(p, body)["violations"]), 0);
 }
 
+// The original system spent 100 requests (2 per symbol) to warm 50 symbols up; 1000-row pages
+// do it in one request each, through the shared limiter.
+TEST_F(FeedSim, cold_start_of_50_symbols_x_1000_candles_takes_one_request_per_symbol) {
+  start_sim();
+  auto limiter = registry.limiter(Exchange::bybit, "public");
+  auto fetcher = KlineFetcher::create(Exchange::bybit, Market::linear, sim->rest_url(), *limiter, clock);
+  ASSERT_TRUE(fetcher);
+  const auto to = floor_ms(interval_floor(Interval::m1, clock.now()));
+  const auto began = std::chrono::steady_clock::now();
+  std::int64_t candles = 0;
+  for (const auto& s : symbols) {
+    auto got = (*fetcher)->fetch_all(key(s), to - 1000min, to);
+    ASSERT_TRUE(got) << got.error().message;
+    candles += static_cast<std::int64_t>(got->size());
+  }
+  const auto took = std::chrono::steady_clock::now() - began;
+  EXPECT_EQ(candles, 50 * 1000);
+  EXPECT_EQ((*fetcher)->stats().requests, 50u);
+  std::printf("cold start: 50 symbols x 1000 candles in %lld ms, %llu requests\n",
+              (long long)std::chrono::duration_cast<std::chrono::milliseconds>(took).count(),
+              (unsigned long long)(*fetcher)->stats().requests);
+}
+
 TEST_F(FeedSim, fetcher_retries_server_errors_and_refuses_unknown_symbols) {
   options.faults = *venue::sim::parse_fault_spec("rest5xx=0.3");
   start_sim();
