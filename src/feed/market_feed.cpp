@@ -183,6 +183,7 @@ class FeedConnection {
   std::set<SeriesKey> backfill_pending_;
   std::uint64_t next_request_id_ = 1;
   Timestamp last_frame_{};
+  Timestamp connected_at_{};
   Timestamp last_ping_{};
   Timestamp last_send_{};
   venue::KlineFrame frame_;
@@ -218,7 +219,7 @@ bool FeedConnection::connect(std::stop_token stop) {
   }
   shared_.counters.connections_opened.fetch_add(1);
   shared_.counters.connections_open.fetch_add(1);
-  last_frame_ = last_ping_ = shared_.clock.now();
+  last_frame_ = last_ping_ = connected_at_ = shared_.clock.now();
   subscribed_.clear();
   confirmed_count_ = 0;
   {
@@ -447,6 +448,9 @@ void FeedConnection::run(std::stop_token stop) {
   const Duration stale = o.stale_after != Duration{} ? o.stale_after
                                                      : std::max<Duration>(3 * ping_every, std::chrono::seconds(60));
   const std::string ping = codec_->ping_text();
+  const Duration lifetime = limits.max_connection_lifetime != Duration{}
+                                ? limits.max_connection_lifetime - std::chrono::minutes(10)
+                                : Duration{};
 
   while (!stop.stop_requested()) {
     if (!ws_) {
@@ -459,6 +463,12 @@ void FeedConnection::run(std::stop_token stop) {
       send_paced(ping, stop);
       last_ping_ = shared_.clock.now();
       shared_.counters.pings.fetch_add(1);
+    }
+    // Venues close connections at a fixed age (Binance, Bitget: 24 h): leave a little before,
+    // on our terms; the new connection resubscribes and backfills like any other.
+    if (lifetime != Duration{} && ws_ && now - connected_at_ >= lifetime) {
+      spdlog::info("feed {} #{}: connection is {} old, replacing it", o.exchange, index_, format_duration(lifetime));
+      drop_connection(false);
     }
     if (!ws_) continue;
     auto m = ws_->read(o.read_slice);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include "feed/feed_metrics.hpp"
 #include "feed/kline_fetcher.hpp"
 #include "feed/market_feed.hpp"
 #include "feed/store_sink.hpp"
@@ -192,6 +193,13 @@ TEST_F(FeedSim, two_consumers_share_one_topic_and_see_the_same_closed_candles_in
   EXPECT_EQ(feed->stats().topics, 2u);  // a still holds it
   const auto b_count = b->seen().size();
   ASSERT_TRUE(drive(3000, 1s, [&] { return a->seen().size() >= b_count + 3; }));
+  observe::MetricsRegistry metrics;
+  auto handle = register_feed_metrics(metrics, *feed);
+  const auto text = metrics.render_prometheus();
+  EXPECT_NE(text.find("twinstar_feed_topics{exchange=\"bybit\",market=\"linear\"} 2"), std::string::npos) << text;
+  EXPECT_NE(text.find("twinstar_feed_queue_coalesced_total"), std::string::npos);
+  EXPECT_NE(text.find("twinstar_feed_gaps_total"), std::string::npos);
+  handle.reset();
   feed->stop();
   EXPECT_EQ(b->seen().size(), b_count);  // nothing after its unsubscribe
   const auto sa = a->seen();
@@ -205,7 +213,7 @@ TEST_F(FeedSim, two_consumers_share_one_topic_and_see_the_same_closed_candles_in
 }
 
 TEST_F(FeedSim, fifty_symbols_on_one_connection_end_with_no_gaps_or_duplicates_through_faults) {
-  options.faults = *venue::sim::parse_fault_spec("drop=300s,stall=420s:90s,dup=0.02,rest5xx=0.05");
+  options.faults = *venue::sim::parse_fault_spec("drop=300s,stall=420s:90s,dup=0.02,rest5xx=0.05,timeout=0.01:5s,refuse=900s:20s");
   start_sim();
   ASSERT_EQ(symbols.size(), 50u);
   auto store = store::CandleStore::open(store::StoreOptions{.ring_capacity = 5000, .max_resident_series = 100}, clock);
