@@ -1,6 +1,7 @@
 #include "feed/market_feed.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <condition_variable>
 #include <random>
 #include <set>
@@ -159,8 +160,9 @@ class FeedConnection {
   void backfill_all(std::stop_token stop);
   void on_message(std::string_view text, std::stop_token stop);
   void emit(const SeriesKey& series, const Candle& c, std::stop_token stop);
-  // Fills [from, to) over REST and emits it; returns the candles delivered.
-  std::int64_t fill(const SeriesKey& series, TimestampMs from, TimestampMs to, std::stop_token stop);
+  // Fills [from, to) over REST and emits it; returns the candles delivered, or nullopt when
+  // the REST calls failed (what was delivered stays delivered).
+  std::optional<std::int64_t> fill(const SeriesKey& series, TimestampMs from, TimestampMs to, std::stop_token stop);
   void drop_connection(bool lost);
 
   FeedShared& shared_;
@@ -308,13 +310,15 @@ void FeedConnection::sync_topics(std::stop_token stop) {
   confirmed_count_ = subscribed_.size();
 }
 
-std::int64_t FeedConnection::fill(const SeriesKey& series, TimestampMs from, TimestampMs to, std::stop_token stop) {
+std::optional<std::int64_t> FeedConnection::fill(const SeriesKey& series, TimestampMs from, TimestampMs to,
+                                                 std::stop_token stop) {
   if (!shared_.options.backfill || !fetcher_ || to <= from) return 0;
   const auto before = fetcher_->stats().requests;
   std::int64_t delivered = 0;
   auto n = fetcher_->fetch(series, from, to, [&](std::span<const Candle> candles) -> Status {
     for (const auto& c : candles) {
       shared_.deliver(series, c, true);
+      next_open_[series] = floor_ms(interval_next(series.interval, Timestamp(c.open_time)));
       ++delivered;
     }
     return {};
@@ -326,6 +330,7 @@ std::int64_t FeedConnection::fill(const SeriesKey& series, TimestampMs from, Tim
                  format_iso8601(to), n.error().message);
   }
   shared_.counters.gap_candles_filled.fetch_add(static_cast<std::uint64_t>(delivered));
+  if (!n) return std::nullopt;
   return delivered;
 }
 
@@ -343,9 +348,18 @@ void FeedConnection::emit(const SeriesKey& series, const Candle& c, std::stop_to
     if (c.open_time > it->second) {
       // A closed candle we did not see: fetch the ones before it first, so consumers stay in order.
       shared_.counters.gaps.fetch_add(1);
-      const auto expected = venue::count_opens(series.interval, it->second, c.open_time);
-      const auto got = fill(series, it->second, c.open_time, stop);
-      if (got < expected) shared_.counters.venue_gap_candles.fetch_add(static_cast<std::uint64_t>(expected - got));
+      const auto from = it->second;
+      const auto expected = venue::count_opens(series.interval, from, c.open_time);
+      const auto got = fill(series, from, c.open_time, stop);
+      if (!got) {
+        // REST is failing: delivering this close would leave the gap for good. Reconnect
+        // instead; the backfill after it retries from the last candle delivered.
+        spdlog::warn("feed {} #{}: gap in {} {} not filled, reconnecting to retry", shared_.options.exchange, index_,
+                     series.symbol, series.interval);
+        drop_connection(true);
+        return;
+      }
+      if (*got < expected) shared_.counters.venue_gap_candles.fetch_add(static_cast<std::uint64_t>(expected - *got));
     }
   }
   shared_.deliver(series, c, false);
@@ -410,7 +424,10 @@ void FeedConnection::on_message(std::string_view text, std::stop_token stop) {
   switch (frame_.kind) {
     case venue::FrameKind::kline: {
       if (!subscribed_.contains(frame_.series)) return;  // a late push after unsubscribe
-      for (const auto& c : frame_.candles) emit(frame_.series, c, stop);
+      for (const auto& c : frame_.candles) {
+        emit(frame_.series, c, stop);
+        if (!ws_) break;  // the gap could not be filled: the connection was dropped to retry
+      }
       break;
     }
     case venue::FrameKind::request_error:

@@ -31,6 +31,12 @@ class FakeBinanceMarket : public net::ServerHandler {
       if (k == "limit") limit = std::stoll(v);
     }
     ++rest_requests;
+    if (rest_down) {
+      net::HttpResponse down;
+      down.status = 503;
+      down.body = "Service Unavailable";
+      return down;
+    }
     std::string rows;
     for (std::int64_t t = (start + 59'999) / 60'000 * 60'000, n = 0; t <= end && n < limit; t += 60'000, ++n) {
       rows += (rows.empty() ? "" : ",") + kline_row(t);
@@ -73,6 +79,7 @@ class FakeBinanceMarket : public net::ServerHandler {
   std::shared_ptr<net::WsSession> session;  // io thread
   std::set<std::string> streams;            // io thread
   std::atomic<int> rest_requests{0};
+  std::atomic<bool> rest_down{false};
 };
 
 class Collect final : public CandleConsumer {
@@ -141,6 +148,60 @@ TEST(FeedBinance, lost_push_is_filled_over_rest_before_the_next_close_and_start_
   EXPECT_EQ(st.gap_candles_filled, 2u * 9u + 2u);  // 9 at start, 1 lost push, per symbol
   EXPECT_EQ(st.subscribe_errors, 0u);
   EXPECT_GE(venue.rest_requests.load(), 4);
+}
+
+TEST(FeedBinance, a_gap_that_rest_cannot_fill_yet_is_not_skipped) {
+  ManualClock clock(*parse_iso8601("2025-01-01T00:00:30Z"));
+  FakeBinanceMarket venue;
+  net::Server server(net::ServerOptions{}, venue);
+  ASSERT_TRUE(server.start());
+  RateLimiterRegistry registry(clock);
+  const auto t0 = from_epoch_ms(to_epoch_ms(*parse_iso8601("2025-01-01T00:00:00Z")));
+  FeedOptions o;
+  o.exchange = Exchange::binance;
+  o.market = Market::linear;
+  o.endpoints = {fmt::format("http://127.0.0.1:{}", server.port()), fmt::format("ws://127.0.0.1:{}/market/ws", server.port())};
+  o.stale_after = 1h;
+  o.fetch.max_attempts = 2;
+  auto feed = MarketFeed::create(o, registry, clock);
+  ASSERT_TRUE(feed);
+  auto sink = std::make_shared<Collect>();
+  ASSERT_TRUE((*feed)->subscribe(*Symbol::parse("BTCUSDT"), Interval::m1, sink));
+  ASSERT_TRUE((*feed)->start());
+  for (int i = 0; i < 500 && venue.streams.empty(); ++i) std::this_thread::sleep_for(5ms);
+  ASSERT_FALSE(venue.streams.empty());
+  clock.set(Timestamp(t0 + 1min + 1s));
+  server.post([&venue, t0] { venue.push_closed(to_epoch_ms(t0)); });
+  {
+    std::unique_lock l(sink->mutex);
+    ASSERT_TRUE(sink->cv.wait_for(l, 10s, [&] { return !sink->by_symbol["BTCUSDT"].empty(); }));
+  }
+  venue.rest_down = true;
+  clock.set(Timestamp(t0 + 3min + 1s));  // minute t0+1 is lost; t0+2 arrives while REST is down
+  server.post([&venue, t0] { venue.push_closed(to_epoch_ms(t0 + 2min)); });
+  for (int i = 0; i < 400 && (*feed)->stats().backfill_errors == 0; ++i) {
+    clock.advance(100ms);  // the fetcher's retry backoff runs on the clock
+    std::this_thread::sleep_for(2ms);
+  }
+  EXPECT_GT((*feed)->stats().backfill_errors, 0u);
+  {
+    std::lock_guard l(sink->mutex);
+    EXPECT_EQ(sink->by_symbol["BTCUSDT"].size(), 1u);  // t0+2 was held back, not delivered over the gap
+  }
+  venue.rest_down = false;
+  bool filled = false;
+  for (int i = 0; i < 2000 && !filled; ++i) {  // reconnect backoff and the backfill after it
+    clock.advance(50ms);
+    std::this_thread::sleep_for(2ms);
+    std::lock_guard l(sink->mutex);
+    filled = sink->by_symbol["BTCUSDT"].size() >= 3;
+  }
+  (*feed)->stop();
+  server.stop();
+  ASSERT_TRUE(filled);
+  const auto& c = sink->by_symbol["BTCUSDT"];
+  for (std::size_t i = 0; i < c.size(); ++i) EXPECT_EQ(c[i].open_time, t0 + std::chrono::minutes(i));
+  EXPECT_GE((*feed)->stats().reconnects, 1u);
 }
 
 }  // namespace
