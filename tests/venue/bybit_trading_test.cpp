@@ -163,6 +163,7 @@ TEST_F(BybitTradingSim, clock_skew_is_a_clear_error_and_signing_uses_the_venue_t
   EXPECT_NE(offset.error().message.find("30000 ms behind"), std::string::npos) << offset.error().message;
   auto after_sync = t->open_orders(twinstar::Market::linear, std::nullopt);
   EXPECT_TRUE(after_sync) << after_sync.error().message;
+  driver = {};  // it advances `skewed`, which ends with this scope
 }
 
 TEST_F(BybitTradingSim, wrong_secret_is_refused_without_logging_it) {
