@@ -181,6 +181,8 @@ class FeedConnection {
   std::shared_ptr<VenueLimiter> conn_limiter_;
   std::optional<Cost> message_cost_;
   std::set<SeriesKey> subscribed_;  // sent (acked or not) on this connection
+  std::map<std::string, std::vector<SeriesKey>> pending_by_request_;  // subscribe frames not yet acked
+  std::set<SeriesKey> refused_;     // the venue refused them on this connection: not resent until reconnect
   std::map<SeriesKey, TimestampMs> next_open_;  // next closed candle expected, per series
   std::set<SeriesKey> backfill_pending_;
   std::uint64_t next_request_id_ = 1;
@@ -223,6 +225,8 @@ bool FeedConnection::connect(std::stop_token stop) {
   shared_.counters.connections_open.fetch_add(1);
   last_frame_ = last_ping_ = connected_at_ = shared_.clock.now();
   subscribed_.clear();
+  pending_by_request_.clear();
+  refused_.clear();
   confirmed_count_ = 0;
   {
     std::lock_guard lock(mutex_);
@@ -275,7 +279,7 @@ void FeedConnection::sync_topics(std::stop_token stop) {
   std::vector<venue::KlineTopic> add, drop;
   std::vector<SeriesKey> add_keys;
   for (const auto& s : want) {
-    if (!subscribed_.contains(s)) {
+    if (!subscribed_.contains(s) && !refused_.contains(s)) {
       add.push_back({s.symbol, s.interval});
       add_keys.push_back(s);
     }
@@ -296,7 +300,12 @@ void FeedConnection::sync_topics(std::stop_token stop) {
       continue;
     }
     next_request_id_ += frames->size();
+    const auto& keys = op == venue::SubscribeOp::subscribe ? add_keys : drop_keys;
     for (const auto& f : *frames) {
+      if (op == venue::SubscribeOp::subscribe && !f.request_id.empty()) {
+        auto& pending = pending_by_request_[f.request_id];
+        for (std::size_t i = f.first_topic; i < f.first_topic + f.topic_count && i < keys.size(); ++i) pending.push_back(keys[i]);
+      }
       send_paced(f.text, stop);
       shared_.counters.subscribe_frames.fetch_add(1);
     }
@@ -430,11 +439,29 @@ void FeedConnection::on_message(std::string_view text, std::stop_token stop) {
       }
       break;
     }
-    case venue::FrameKind::request_error:
-      shared_.counters.subscribe_errors.fetch_add(1);
-      spdlog::error("feed {} #{}: venue refused request {}: {} {}", shared_.options.exchange, index_, frame_.request_id,
-                    frame_.code, frame_.message);
+    case venue::FrameKind::subscribe_ack:
+      pending_by_request_.erase(frame_.request_id);
       break;
+    case venue::FrameKind::request_error: {
+      shared_.counters.subscribe_errors.fetch_add(1);
+      // The topics of the refused frame (matched by id, or named by the error) are not live:
+      // forget them here and do not resend them on this connection.
+      std::vector<SeriesKey> refused;
+      if (auto it = pending_by_request_.find(frame_.request_id); !frame_.request_id.empty() && it != pending_by_request_.end()) {
+        refused = std::move(it->second);
+        pending_by_request_.erase(it);
+      } else if (frame_.has_series) {
+        refused.push_back(frame_.series);
+      }
+      for (const auto& k : refused) {
+        subscribed_.erase(k);
+        refused_.insert(k);
+      }
+      confirmed_count_ = subscribed_.size();
+      spdlog::error("feed {} #{}: venue refused request {} ({} topics): {} {}", shared_.options.exchange, index_,
+                    frame_.request_id, refused.size(), frame_.code, frame_.message);
+      break;
+    }
     case venue::FrameKind::server_shutdown:
       spdlog::info("feed {} #{}: server shutdown notice, reconnecting", shared_.options.exchange, index_);
       drop_connection(true);

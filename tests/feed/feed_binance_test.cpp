@@ -56,6 +56,13 @@ class FakeBinanceMarket : public net::ServerHandler {
   void on_ws_message(const std::shared_ptr<net::WsSession>& s, std::string_view text) override {
     // {"method":"SUBSCRIBE","params":["btcusdt@kline_1m",...],"id":N}
     if (text.find("\"SUBSCRIBE\"") == std::string_view::npos) return;
+    const auto id = text.find("\"id\":");
+    const auto id_text = text.substr(id + 5, text.find('}', id) - id - 5);
+    if (text.find("badusdt@") != std::string_view::npos) {  // an unknown symbol: the frame is refused
+      ++refused_frames;
+      s->send(fmt::format(R"({{"error":{{"code":2,"msg":"Invalid request: unknown symbol"}},"id":{}}})", id_text));
+      return;
+    }
     for (auto pos = text.find("@kline_1m"); pos != std::string_view::npos; pos = text.find("@kline_1m", pos + 1)) {
       const auto q = text.rfind('"', pos);
       std::string sym(text.substr(q + 1, pos - q - 1));
@@ -63,8 +70,7 @@ class FakeBinanceMarket : public net::ServerHandler {
       streams.insert(sym);
     }
     stream_count = streams.size();
-    const auto id = text.find("\"id\":");
-    s->send(fmt::format(R"({{"result":null,"id":{}}})", text.substr(id + 5, text.find('}', id) - id - 5)));
+    s->send(fmt::format(R"({{"result":null,"id":{}}})", id_text));
   }
   void on_ws_close(const std::shared_ptr<net::WsSession>&, std::string_view) override { session.reset(); }
   // io thread (via Server::post)
@@ -80,6 +86,7 @@ class FakeBinanceMarket : public net::ServerHandler {
   std::shared_ptr<net::WsSession> session;  // io thread
   std::set<std::string> streams;            // io thread
   std::atomic<std::size_t> stream_count{0};  // for the test thread
+  std::atomic<int> refused_frames{0};
   std::atomic<int> rest_requests{0};
   std::atomic<bool> rest_down{false};
 };
@@ -127,6 +134,10 @@ TEST(FeedBinance, lost_push_is_filled_over_rest_before_the_next_close_and_start_
   // Start backfill: the 9 minutes between the stored history and the candle forming now.
   ASSERT_TRUE(have_until(t0 - 1min));
   for (int i = 0; i < 500 && venue.stream_count < 2; ++i) std::this_thread::sleep_for(5ms);  // subscribed
+  // A topic the venue refuses is counted and not resent in a loop; the others keep flowing.
+  ASSERT_TRUE((*feed)->subscribe(*Symbol::parse("BADUSDT"), Interval::m1, sink));
+  for (int i = 0; i < 500 && (*feed)->stats().subscribe_errors == 0; ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_EQ((*feed)->stats().subscribe_errors, 1u);
   auto close_minute = [&](TimestampMs open, bool lose) {
     clock.set(Timestamp(open + 1min + 1s));
     if (!lose) server.post([&venue, open] { venue.push_closed(to_epoch_ms(open)); });
@@ -148,7 +159,8 @@ TEST(FeedBinance, lost_push_is_filled_over_rest_before_the_next_close_and_start_
   const auto st = (*feed)->stats();
   EXPECT_GE(st.gaps, 3u);  // two start backfills, one lost push per symbol
   EXPECT_EQ(st.gap_candles_filled, 2u * 9u + 2u);  // 9 at start, 1 lost push, per symbol
-  EXPECT_EQ(st.subscribe_errors, 0u);
+  EXPECT_EQ(st.subscribe_errors, 1u);
+  EXPECT_EQ(venue.refused_frames.load(), 1);  // sent once, not retried on this connection
   EXPECT_GE(venue.rest_requests.load(), 4);
 }
 
