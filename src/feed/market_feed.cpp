@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <condition_variable>
 #include <random>
 #include <set>
@@ -183,6 +184,7 @@ class FeedConnection {
   std::set<SeriesKey> subscribed_;  // sent (acked or not) on this connection
   std::map<std::string, std::vector<SeriesKey>> pending_by_request_;  // subscribe frames not yet acked
   std::set<SeriesKey> refused_;     // the venue refused them on this connection: not resent until reconnect
+  std::deque<Timestamp> ops_sent_;  // (un)subscribe frames in the last hour (OKX 480 / h, Bitget 240 / h)
   std::map<SeriesKey, TimestampMs> next_open_;  // next closed candle expected, per series
   std::set<SeriesKey> backfill_pending_;
   std::uint64_t next_request_id_ = 1;
@@ -227,6 +229,7 @@ bool FeedConnection::connect(std::stop_token stop) {
   subscribed_.clear();
   pending_by_request_.clear();
   refused_.clear();
+  ops_sent_.clear();  // the budget is per connection
   confirmed_count_ = 0;
   {
     std::lock_guard lock(mutex_);
@@ -305,6 +308,13 @@ void FeedConnection::sync_topics(std::stop_token stop) {
       if (op == venue::SubscribeOp::subscribe && !f.request_id.empty()) {
         auto& pending = pending_by_request_[f.request_id];
         for (std::size_t i = f.first_topic; i < f.first_topic + f.topic_count && i < keys.size(); ++i) pending.push_back(keys[i]);
+      }
+      // The venue's per-connection budget of subscribe operations per hour: wait for the oldest
+      // to age out rather than get the connection closed.
+      if (const auto budget = static_cast<std::size_t>(codec_->limits().max_subscribe_ops_per_hour); budget > 0) {
+        while (!ops_sent_.empty() && shared_.clock.now() - ops_sent_.front() >= std::chrono::hours(1)) ops_sent_.pop_front();
+        if (ops_sent_.size() >= budget && !shared_.clock.sleep_until(ops_sent_.front() + std::chrono::hours(1), stop)) return;
+        ops_sent_.push_back(shared_.clock.now());
       }
       send_paced(f.text, stop);
       shared_.counters.subscribe_frames.fetch_add(1);
