@@ -128,6 +128,7 @@ class FeedConnection {
     {
       std::lock_guard lock(mutex_);
       desired_.insert(s);
+      backfill_pending_.insert(s);  // a series added while connected backfills from the store too
       dirty_ = true;
     }
     wake();
@@ -168,7 +169,7 @@ class FeedConnection {
 
   FeedShared& shared_;
   std::size_t index_;
-  mutable std::mutex mutex_;          // guards desired_ and dirty_
+  mutable std::mutex mutex_;          // guards desired_, dirty_ and backfill_pending_
   std::set<SeriesKey> desired_;
   bool dirty_ = false;
   std::mutex ws_mutex_;               // guards the ws_ pointer (wake() from other threads)
@@ -186,7 +187,7 @@ class FeedConnection {
   std::set<SeriesKey> refused_;     // the venue refused them on this connection: not resent until reconnect
   std::deque<Timestamp> ops_sent_;  // (un)subscribe frames in the last hour (OKX 480 / h, Bitget 240 / h)
   std::map<SeriesKey, TimestampMs> next_open_;  // next closed candle expected, per series
-  std::set<SeriesKey> backfill_pending_;
+  std::set<SeriesKey> backfill_pending_;  // guarded by mutex_ (add() inserts from other threads)
   std::uint64_t next_request_id_ = 1;
   Timestamp last_frame_{};
   Timestamp connected_at_{};
@@ -391,9 +392,13 @@ void FeedConnection::backfill_all(std::stop_token stop) {
     std::lock_guard lock(mutex_);
     todo.swap(backfill_pending_);
   }
+  std::vector<SeriesKey> not_yet;  // added after this pass subscribed: next pass
   for (const auto& series : todo) {
     if (stop.stop_requested()) return;
-    if (!subscribed_.contains(series)) continue;
+    if (!subscribed_.contains(series)) {
+      not_yet.push_back(series);
+      continue;
+    }
     auto it = next_open_.find(series);
     if (it == next_open_.end() && shared_.options.last_stored) {
       if (auto last = shared_.options.last_stored(series)) {
@@ -428,6 +433,12 @@ void FeedConnection::backfill_all(std::stop_token stop) {
     if (n && got < expected) {
       shared_.counters.venue_gap_candles.fetch_add(static_cast<std::uint64_t>(expected - got));
       next_open_[series] = now_open;  // the venue has nothing more before now: do not ask again
+    }
+  }
+  if (!not_yet.empty()) {
+    std::lock_guard lock(mutex_);
+    for (const auto& k : not_yet) {
+      if (desired_.contains(k) && !refused_.contains(k)) backfill_pending_.insert(k);
     }
   }
 }
