@@ -20,6 +20,9 @@ class BybitTradingSim : public SimFixture {
     o.private_ws_url = sim->ws_url("/v5/private");
     o.api_key = options.accounts[0].api_key;
     o.api_secret = secret.empty() ? options.accounts[0].api_secret : secret;
+    // Limiter waits are simulated time, which the driver runs 50x fast: a slow (sanitizer)
+    // build must not turn a short wait into a timeout.
+    o.limiter_timeout = std::chrono::hours(1);
     auto limiter = registry.limiter(twinstar::Exchange::bybit, "alice");
     EXPECT_TRUE(limiter);
     auto t = BybitTrading::create(o, *limiter, c);
