@@ -12,6 +12,7 @@
 #include "feed/kline_fetcher.hpp"
 #include "feed/market_feed.hpp"
 #include "feed/store_sink.hpp"
+#include "feed/venue_codec.hpp"
 #include "store/candle_store.hpp"
 #include "venue/common/kline_request.hpp"
 
@@ -62,7 +63,11 @@ Venue resolve(std::string_view command, const FeedCliOptions& cli) {
                     ? value_or_fail(command, feed::default_endpoints(v.exchange, v.market), "endpoints")
                     : value_or_fail(command, feed::parse_endpoint_override(v.exchange, v.market, cli.endpoint), "--endpoint");
   if (cli.symbols.empty()) fail(command, "--symbols: give at least one symbol, e.g. --symbols BTCUSDT,ETHUSDT");
-  for (const auto& s : cli.symbols) v.symbols.push_back(value_or_fail(command, Symbol::parse(s), "--symbols"));
+  for (const auto& s : cli.symbols) {
+    const auto plain = value_or_fail(command, Symbol::parse(s), "--symbols");
+    // Stored under the venue's spelling, as the live feed reports it (OKX: BTC-USDT-SWAP).
+    v.symbols.push_back(value_or_fail(command, feed::venue_symbol(v.exchange, v.market, plain), "--symbols"));
+  }
   return v;
 }
 

@@ -28,7 +28,9 @@ bool CandleQueue::push(const CandleEvent& event) {
   }
   if (events_.size() >= capacity_) {
     ++stats_.waits;
+    ++waiting_producers_;
     not_full_.wait(lock, [&] { return closed_ || events_.size() < capacity_; });
+    --waiting_producers_;
     if (closed_) return false;
   }
   const std::uint64_t seq = head_seq_ + events_.size();
@@ -40,14 +42,17 @@ bool CandleQueue::push(const CandleEvent& event) {
   }
   ++stats_.pushed;
   stats_.max_depth = std::max(stats_.max_depth, events_.size());
+  const bool wake = waiting_consumers_ > 0;
   lock.unlock();
-  not_empty_.notify_one();
+  if (wake) not_empty_.notify_one();
   return true;
 }
 
 bool CandleQueue::pop_batch(std::vector<CandleEvent>& out, std::size_t max) {
   std::unique_lock lock(mutex_);
+  ++waiting_consumers_;
   not_empty_.wait(lock, [&] { return closed_ || !events_.empty(); });
+  --waiting_consumers_;
   if (events_.empty()) return false;
   const std::size_t n = std::min(max, events_.size());
   for (std::size_t i = 0; i < n; ++i) {
@@ -61,8 +66,9 @@ bool CandleQueue::pop_batch(std::vector<CandleEvent>& out, std::size_t max) {
     ++head_seq_;
   }
   stats_.popped += n;
+  const bool wake = waiting_producers_ > 0;
   lock.unlock();
-  not_full_.notify_all();
+  if (wake) not_full_.notify_all();
   return true;
 }
 

@@ -62,6 +62,8 @@ class CandleQueue {
   // guarded by mutex_: the queued open update of each series, by sequence number
   std::unordered_map<SeriesKey, std::uint64_t> open_seq_by_series_;
   bool closed_ = false;                // guarded by mutex_
+  int waiting_consumers_ = 0;          // guarded by mutex_: notify only when someone waits
+  int waiting_producers_ = 0;          // guarded by mutex_
   QueueStats stats_;                   // guarded by mutex_
 };
 

@@ -1,6 +1,8 @@
 #include "feed/market_feed.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <deque>
 #include <condition_variable>
 #include <random>
 #include <set>
@@ -126,6 +128,7 @@ class FeedConnection {
     {
       std::lock_guard lock(mutex_);
       desired_.insert(s);
+      backfill_pending_.insert(s);  // a series added while connected backfills from the store too
       dirty_ = true;
     }
     wake();
@@ -159,13 +162,14 @@ class FeedConnection {
   void backfill_all(std::stop_token stop);
   void on_message(std::string_view text, std::stop_token stop);
   void emit(const SeriesKey& series, const Candle& c, std::stop_token stop);
-  // Fills [from, to) over REST and emits it; returns the candles delivered.
-  std::int64_t fill(const SeriesKey& series, TimestampMs from, TimestampMs to, std::stop_token stop);
+  // Fills [from, to) over REST and emits it; returns the candles delivered, or nullopt when
+  // the REST calls failed (what was delivered stays delivered).
+  std::optional<std::int64_t> fill(const SeriesKey& series, TimestampMs from, TimestampMs to, std::stop_token stop);
   void drop_connection(bool lost);
 
   FeedShared& shared_;
   std::size_t index_;
-  mutable std::mutex mutex_;          // guards desired_ and dirty_
+  mutable std::mutex mutex_;          // guards desired_, dirty_ and backfill_pending_
   std::set<SeriesKey> desired_;
   bool dirty_ = false;
   std::mutex ws_mutex_;               // guards the ws_ pointer (wake() from other threads)
@@ -179,10 +183,14 @@ class FeedConnection {
   std::shared_ptr<VenueLimiter> conn_limiter_;
   std::optional<Cost> message_cost_;
   std::set<SeriesKey> subscribed_;  // sent (acked or not) on this connection
+  std::map<std::string, std::vector<SeriesKey>> pending_by_request_;  // subscribe frames not yet acked
+  std::set<SeriesKey> refused_;     // the venue refused them on this connection: not resent until reconnect
+  std::deque<Timestamp> ops_sent_;  // (un)subscribe frames in the last hour (OKX 480 / h, Bitget 240 / h)
   std::map<SeriesKey, TimestampMs> next_open_;  // next closed candle expected, per series
-  std::set<SeriesKey> backfill_pending_;
+  std::set<SeriesKey> backfill_pending_;  // guarded by mutex_ (add() inserts from other threads)
   std::uint64_t next_request_id_ = 1;
   Timestamp last_frame_{};
+  Timestamp connected_at_{};
   Timestamp last_ping_{};
   Timestamp last_send_{};
   venue::KlineFrame frame_;
@@ -218,8 +226,11 @@ bool FeedConnection::connect(std::stop_token stop) {
   }
   shared_.counters.connections_opened.fetch_add(1);
   shared_.counters.connections_open.fetch_add(1);
-  last_frame_ = last_ping_ = shared_.clock.now();
+  last_frame_ = last_ping_ = connected_at_ = shared_.clock.now();
   subscribed_.clear();
+  pending_by_request_.clear();
+  refused_.clear();
+  ops_sent_.clear();  // the budget is per connection
   confirmed_count_ = 0;
   {
     std::lock_guard lock(mutex_);
@@ -272,7 +283,7 @@ void FeedConnection::sync_topics(std::stop_token stop) {
   std::vector<venue::KlineTopic> add, drop;
   std::vector<SeriesKey> add_keys;
   for (const auto& s : want) {
-    if (!subscribed_.contains(s)) {
+    if (!subscribed_.contains(s) && !refused_.contains(s)) {
       add.push_back({s.symbol, s.interval});
       add_keys.push_back(s);
     }
@@ -293,7 +304,19 @@ void FeedConnection::sync_topics(std::stop_token stop) {
       continue;
     }
     next_request_id_ += frames->size();
+    const auto& keys = op == venue::SubscribeOp::subscribe ? add_keys : drop_keys;
     for (const auto& f : *frames) {
+      if (op == venue::SubscribeOp::subscribe && !f.request_id.empty()) {
+        auto& pending = pending_by_request_[f.request_id];
+        for (std::size_t i = f.first_topic; i < f.first_topic + f.topic_count && i < keys.size(); ++i) pending.push_back(keys[i]);
+      }
+      // The venue's per-connection budget of subscribe operations per hour: wait for the oldest
+      // to age out rather than get the connection closed.
+      if (const auto budget = static_cast<std::size_t>(codec_->limits().max_subscribe_ops_per_hour); budget > 0) {
+        while (!ops_sent_.empty() && shared_.clock.now() - ops_sent_.front() >= std::chrono::hours(1)) ops_sent_.pop_front();
+        if (ops_sent_.size() >= budget && !shared_.clock.sleep_until(ops_sent_.front() + std::chrono::hours(1), stop)) return;
+        ops_sent_.push_back(shared_.clock.now());
+      }
       send_paced(f.text, stop);
       shared_.counters.subscribe_frames.fetch_add(1);
     }
@@ -307,13 +330,15 @@ void FeedConnection::sync_topics(std::stop_token stop) {
   confirmed_count_ = subscribed_.size();
 }
 
-std::int64_t FeedConnection::fill(const SeriesKey& series, TimestampMs from, TimestampMs to, std::stop_token stop) {
+std::optional<std::int64_t> FeedConnection::fill(const SeriesKey& series, TimestampMs from, TimestampMs to,
+                                                 std::stop_token stop) {
   if (!shared_.options.backfill || !fetcher_ || to <= from) return 0;
   const auto before = fetcher_->stats().requests;
   std::int64_t delivered = 0;
   auto n = fetcher_->fetch(series, from, to, [&](std::span<const Candle> candles) -> Status {
     for (const auto& c : candles) {
       shared_.deliver(series, c, true);
+      next_open_[series] = floor_ms(interval_next(series.interval, Timestamp(c.open_time)));
       ++delivered;
     }
     return {};
@@ -325,6 +350,7 @@ std::int64_t FeedConnection::fill(const SeriesKey& series, TimestampMs from, Tim
                  format_iso8601(to), n.error().message);
   }
   shared_.counters.gap_candles_filled.fetch_add(static_cast<std::uint64_t>(delivered));
+  if (!n) return std::nullopt;
   return delivered;
 }
 
@@ -342,9 +368,18 @@ void FeedConnection::emit(const SeriesKey& series, const Candle& c, std::stop_to
     if (c.open_time > it->second) {
       // A closed candle we did not see: fetch the ones before it first, so consumers stay in order.
       shared_.counters.gaps.fetch_add(1);
-      const auto expected = venue::count_opens(series.interval, it->second, c.open_time);
-      const auto got = fill(series, it->second, c.open_time, stop);
-      if (got < expected) shared_.counters.venue_gap_candles.fetch_add(static_cast<std::uint64_t>(expected - got));
+      const auto from = it->second;
+      const auto expected = venue::count_opens(series.interval, from, c.open_time);
+      const auto got = fill(series, from, c.open_time, stop);
+      if (!got) {
+        // REST is failing: delivering this close would leave the gap for good. Reconnect
+        // instead; the backfill after it retries from the last candle delivered.
+        spdlog::warn("feed {} #{}: gap in {} {} not filled, reconnecting to retry", shared_.options.exchange, index_,
+                     series.symbol, series.interval);
+        drop_connection(true);
+        return;
+      }
+      if (*got < expected) shared_.counters.venue_gap_candles.fetch_add(static_cast<std::uint64_t>(expected - *got));
     }
   }
   shared_.deliver(series, c, false);
@@ -357,9 +392,13 @@ void FeedConnection::backfill_all(std::stop_token stop) {
     std::lock_guard lock(mutex_);
     todo.swap(backfill_pending_);
   }
+  std::vector<SeriesKey> not_yet;  // added after this pass subscribed: next pass
   for (const auto& series : todo) {
     if (stop.stop_requested()) return;
-    if (!subscribed_.contains(series)) continue;
+    if (!subscribed_.contains(series)) {
+      not_yet.push_back(series);
+      continue;
+    }
     auto it = next_open_.find(series);
     if (it == next_open_.end() && shared_.options.last_stored) {
       if (auto last = shared_.options.last_stored(series)) {
@@ -396,6 +435,12 @@ void FeedConnection::backfill_all(std::stop_token stop) {
       next_open_[series] = now_open;  // the venue has nothing more before now: do not ask again
     }
   }
+  if (!not_yet.empty()) {
+    std::lock_guard lock(mutex_);
+    for (const auto& k : not_yet) {
+      if (desired_.contains(k) && !refused_.contains(k)) backfill_pending_.insert(k);
+    }
+  }
 }
 
 void FeedConnection::on_message(std::string_view text, std::stop_token stop) {
@@ -409,14 +454,35 @@ void FeedConnection::on_message(std::string_view text, std::stop_token stop) {
   switch (frame_.kind) {
     case venue::FrameKind::kline: {
       if (!subscribed_.contains(frame_.series)) return;  // a late push after unsubscribe
-      for (const auto& c : frame_.candles) emit(frame_.series, c, stop);
+      for (const auto& c : frame_.candles) {
+        emit(frame_.series, c, stop);
+        if (!ws_) break;  // the gap could not be filled: the connection was dropped to retry
+      }
       break;
     }
-    case venue::FrameKind::request_error:
-      shared_.counters.subscribe_errors.fetch_add(1);
-      spdlog::error("feed {} #{}: venue refused request {}: {} {}", shared_.options.exchange, index_, frame_.request_id,
-                    frame_.code, frame_.message);
+    case venue::FrameKind::subscribe_ack:
+      pending_by_request_.erase(frame_.request_id);
       break;
+    case venue::FrameKind::request_error: {
+      shared_.counters.subscribe_errors.fetch_add(1);
+      // The topics of the refused frame (matched by id, or named by the error) are not live:
+      // forget them here and do not resend them on this connection.
+      std::vector<SeriesKey> refused;
+      if (auto it = pending_by_request_.find(frame_.request_id); !frame_.request_id.empty() && it != pending_by_request_.end()) {
+        refused = std::move(it->second);
+        pending_by_request_.erase(it);
+      } else if (frame_.has_series) {
+        refused.push_back(frame_.series);
+      }
+      for (const auto& k : refused) {
+        subscribed_.erase(k);
+        refused_.insert(k);
+      }
+      confirmed_count_ = subscribed_.size();
+      spdlog::error("feed {} #{}: venue refused request {} ({} topics): {} {}", shared_.options.exchange, index_,
+                    frame_.request_id, refused.size(), frame_.code, frame_.message);
+      break;
+    }
     case venue::FrameKind::server_shutdown:
       spdlog::info("feed {} #{}: server shutdown notice, reconnecting", shared_.options.exchange, index_);
       drop_connection(true);
@@ -447,6 +513,9 @@ void FeedConnection::run(std::stop_token stop) {
   const Duration stale = o.stale_after != Duration{} ? o.stale_after
                                                      : std::max<Duration>(3 * ping_every, std::chrono::seconds(60));
   const std::string ping = codec_->ping_text();
+  const Duration lifetime = limits.max_connection_lifetime != Duration{}
+                                ? limits.max_connection_lifetime - std::chrono::minutes(10)
+                                : Duration{};
 
   while (!stop.stop_requested()) {
     if (!ws_) {
@@ -459,6 +528,12 @@ void FeedConnection::run(std::stop_token stop) {
       send_paced(ping, stop);
       last_ping_ = shared_.clock.now();
       shared_.counters.pings.fetch_add(1);
+    }
+    // Venues close connections at a fixed age (Binance, Bitget: 24 h): leave a little before,
+    // on our terms; the new connection resubscribes and backfills like any other.
+    if (lifetime != Duration{} && ws_ && now - connected_at_ >= lifetime) {
+      spdlog::info("feed {} #{}: connection is {} old, replacing it", o.exchange, index_, format_duration(lifetime));
+      drop_connection(false);
     }
     if (!ws_) continue;
     auto m = ws_->read(o.read_slice);
@@ -531,7 +606,9 @@ Result<std::uint64_t> MarketFeed::subscribe(const Symbol& symbol, Interval inter
     return make_error(ErrorCode::invalid_argument, "subscribe {} {}: {} {} has no such interval", symbol, interval,
                       o.exchange, o.market);
   }
-  const SeriesKey series{o.exchange, o.market, symbol, interval};
+  auto spelled = venue_symbol(o.exchange, o.market, symbol);
+  if (!spelled) return make_error(ErrorCode::invalid_argument, "subscribe {} on {}: {}", symbol, o.exchange, spelled.error().message);
+  const SeriesKey series{o.exchange, o.market, *spelled, interval};
   std::lock_guard lock(mutex_);
   const std::uint64_t id = next_id_++;
   registrations_[id] = Registration{series, consumer, want_open};

@@ -104,7 +104,8 @@ class MarketFeed {
   MarketFeed& operator=(const MarketFeed&) = delete;
 
   // Registers `consumer` for (symbol, interval) of the feed's venue and market; the first
-  // subscriber of a series subscribes its topic. Returns the registration id.
+  // subscriber of a series subscribes its topic. Consumers see the venue's spelling of the
+  // symbol (OKX: "BTC-USDT-SWAP" for "BTCUSDT"). Returns the registration id.
   // Thread: any. Errors: invalid_argument (interval or symbol the venue cannot serve).
   Result<std::uint64_t> subscribe(const Symbol& symbol, Interval interval, std::shared_ptr<CandleConsumer> consumer,
                                   bool want_open = false);

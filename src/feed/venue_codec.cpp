@@ -11,6 +11,11 @@
 
 namespace twinstar::feed {
 
+Result<Symbol> venue_symbol(Exchange exchange, Market market, const Symbol& symbol) {
+  if (exchange == Exchange::okx) return venue::okx::inst_id(market, symbol);
+  return symbol;
+}
+
 struct VenueCodec::Parsers {
   explicit Parsers(Market m) : bybit(m), binance(m) {}
   venue::bybit::BybitKlineParser bybit;

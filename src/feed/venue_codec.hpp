@@ -18,6 +18,11 @@
 
 namespace twinstar::feed {
 
+// The symbol as the venue's frames spell it, so subscriptions match what parsers report:
+// OKX "BTCUSDT" → "BTC-USDT-SWAP" (linear) / "BTC-USDT" (spot); others unchanged.
+// Errors: invalid_argument when the venue cannot spell it.
+Result<Symbol> venue_symbol(Exchange exchange, Market market, const Symbol& symbol);
+
 // Thread: one thread at a time (one codec per connection or per REST worker).
 class VenueCodec {
  public:

@@ -16,6 +16,8 @@
 
 namespace twinstar::net {
 
+// Timeouts are real time (steady clock): they bound waits on the kernel and the network, not
+// engine time, so they are the one place the injected Clock does not apply.
 struct HttpClientOptions {
   std::chrono::milliseconds connect_timeout{5000};   // DNS + TCP + TLS handshake
   std::chrono::milliseconds request_timeout{10000};  // write + read of one request

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include "feed/feed_metrics.hpp"
 #include "feed/kline_fetcher.hpp"
 #include "feed/market_feed.hpp"
 #include "feed/store_sink.hpp"
@@ -117,6 +118,29 @@ TEST_F(FeedSim, fetcher_pages_any_range_through_the_limiter_oldest_first) {
   EXPECT_EQ(std::int64_t(stats(p, body)["violations"]), 0);
 }
 
+// The original system spent 100 requests (2 per symbol) to warm 50 symbols up; 1000-row pages
+// do it in one request each, through the shared limiter.
+TEST_F(FeedSim, cold_start_of_50_symbols_x_1000_candles_takes_one_request_per_symbol) {
+  start_sim();
+  auto limiter = registry.limiter(Exchange::bybit, "public");
+  auto fetcher = KlineFetcher::create(Exchange::bybit, Market::linear, sim->rest_url(), *limiter, clock);
+  ASSERT_TRUE(fetcher);
+  const auto to = floor_ms(interval_floor(Interval::m1, clock.now()));
+  const auto began = std::chrono::steady_clock::now();
+  std::int64_t candles = 0;
+  for (const auto& s : symbols) {
+    auto got = (*fetcher)->fetch_all(key(s), to - 1000min, to);
+    ASSERT_TRUE(got) << got.error().message;
+    candles += static_cast<std::int64_t>(got->size());
+  }
+  const auto took = std::chrono::steady_clock::now() - began;
+  EXPECT_EQ(candles, 50 * 1000);
+  EXPECT_EQ((*fetcher)->stats().requests, 50u);
+  std::printf("cold start: 50 symbols x 1000 candles in %lld ms, %llu requests\n",
+              (long long)std::chrono::duration_cast<std::chrono::milliseconds>(took).count(),
+              (unsigned long long)(*fetcher)->stats().requests);
+}
+
 TEST_F(FeedSim, fetcher_retries_server_errors_and_refuses_unknown_symbols) {
   options.faults = *venue::sim::parse_fault_spec("rest5xx=0.3");
   start_sim();
@@ -169,6 +193,13 @@ TEST_F(FeedSim, two_consumers_share_one_topic_and_see_the_same_closed_candles_in
   EXPECT_EQ(feed->stats().topics, 2u);  // a still holds it
   const auto b_count = b->seen().size();
   ASSERT_TRUE(drive(3000, 1s, [&] { return a->seen().size() >= b_count + 3; }));
+  observe::MetricsRegistry metrics;
+  auto handle = register_feed_metrics(metrics, *feed);
+  const auto text = metrics.render_prometheus();
+  EXPECT_NE(text.find("twinstar_feed_topics{exchange=\"bybit\",market=\"linear\"} 2"), std::string::npos) << text;
+  EXPECT_NE(text.find("twinstar_feed_queue_coalesced_total"), std::string::npos);
+  EXPECT_NE(text.find("twinstar_feed_gaps_total"), std::string::npos);
+  handle.reset();
   feed->stop();
   EXPECT_EQ(b->seen().size(), b_count);  // nothing after its unsubscribe
   const auto sa = a->seen();
@@ -182,7 +213,7 @@ TEST_F(FeedSim, two_consumers_share_one_topic_and_see_the_same_closed_candles_in
 }
 
 TEST_F(FeedSim, fifty_symbols_on_one_connection_end_with_no_gaps_or_duplicates_through_faults) {
-  options.faults = *venue::sim::parse_fault_spec("drop=300s,stall=420s:90s,dup=0.02,rest5xx=0.05");
+  options.faults = *venue::sim::parse_fault_spec("drop=300s,stall=420s:90s,dup=0.02,rest5xx=0.05,timeout=0.01:5s,refuse=900s:20s");
   start_sim();
   ASSERT_EQ(symbols.size(), 50u);
   auto store = store::CandleStore::open(store::StoreOptions{.ring_capacity = 5000, .max_resident_series = 100}, clock);

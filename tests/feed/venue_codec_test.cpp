@@ -48,6 +48,20 @@ TEST(VenueCodec, okx_confirm_column_marks_the_candle_closed) {
   EXPECT_EQ(f.kind, venue::FrameKind::pong);
 }
 
+TEST(VenueCodec, okx_symbols_are_spelled_as_its_frames_report_them) {
+  EXPECT_EQ(venue_symbol(Exchange::okx, Market::linear, *Symbol::parse("BTCUSDT"))->view(), "BTC-USDT-SWAP");
+  EXPECT_EQ(venue_symbol(Exchange::okx, Market::spot, *Symbol::parse("BTCUSDT"))->view(), "BTC-USDT");
+  EXPECT_EQ(venue_symbol(Exchange::bybit, Market::linear, *Symbol::parse("BTCUSDT"))->view(), "BTCUSDT");
+  auto c = codec(Exchange::okx, Market::linear);
+  venue::KlineFrame f;
+  ASSERT_TRUE(c->parse(R"({"arg":{"channel":"candle1m","instId":"BTC-USDT-SWAP"},"data":[["1597026360000","1","2","1","2","5","5","5","0"]]})", f));
+  EXPECT_EQ(f.series.symbol, *venue_symbol(Exchange::okx, Market::linear, *Symbol::parse("BTCUSDT")));
+  auto frames = c->subscribe_frames(venue::SubscribeOp::subscribe,
+                                    std::vector<venue::KlineTopic>{{f.series.symbol, Interval::m1}}, 1);
+  ASSERT_TRUE(frames) << frames.error().message;
+  EXPECT_NE((*frames)[0].text.find("BTC-USDT-SWAP"), std::string::npos);
+}
+
 TEST(VenueCodec, bitget_candle_closes_when_the_next_one_starts) {
   auto c = codec(Exchange::bitget, Market::spot);
   venue::KlineFrame f;
