@@ -172,22 +172,10 @@ void call_engine(const AppOptions& options, std::string_view method, std::string
   fmt::print("{}{}", reply->body, reply->body.ends_with('\n') ? "" : "\n");
 }
 
-std::vector<std::string> split_list(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const auto comma = text.find(',', start);
-    const auto part = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    if (!part.empty()) out.push_back(part);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
-
 struct BotArgs {
   std::string bot;
-  std::string set, add, remove, params;
+  std::vector<std::string> set, add, remove;  // comma-separated on the command line
+  std::string params;
 };
 
 }  // namespace
@@ -223,9 +211,9 @@ void add_control_commands(CLI::App& root, AppOptions& options) {
     auto args = std::make_shared<BotArgs>();
     auto* cmd = bot->add_subcommand("symbols", "Change a MultiTrader's symbol list while it runs (prints the new list)");
     cmd->add_option("name", args->bot, "Bot name")->required();
-    auto* set = cmd->add_option("--set", args->set, "Replace the list, e.g. BTCUSDT,ETHUSDT")->type_name("A,B,...");
-    auto* add = cmd->add_option("--add", args->add, "Add symbols (warmed up before they trade)")->type_name("A,B,...");
-    auto* remove = cmd->add_option("--remove", args->remove, "Drop symbols (open positions keep their stops)")->type_name("A,B,...");
+    auto* set = cmd->add_option("--set", args->set, "Replace the list, e.g. BTCUSDT,ETHUSDT")->delimiter(',')->type_name("A,B,...");
+    auto* add = cmd->add_option("--add", args->add, "Add symbols (warmed up before they trade)")->delimiter(',')->type_name("A,B,...");
+    auto* remove = cmd->add_option("--remove", args->remove, "Drop symbols (open positions keep their stops)")->delimiter(',')->type_name("A,B,...");
     set->excludes(add)->excludes(remove);
     add->excludes(remove);
     cmd->callback([&options, args, body] {
@@ -236,7 +224,9 @@ void add_control_commands(CLI::App& root, AppOptions& options) {
       }
       auto w = body(args->bot);
       w.key(field).begin_array();
-      for (const auto& s : split_list(!args->set.empty() ? args->set : !args->add.empty() ? args->add : args->remove)) w.value(s);
+      for (const auto& s : !args->set.empty() ? args->set : !args->add.empty() ? args->add : args->remove) {
+        if (!s.empty()) w.value(s);  // "A,,B" as before: empty items are skipped
+      }
       w.end_array().end_object();
       call_engine(options, "POST", "/bots/symbols", w.take());
     });

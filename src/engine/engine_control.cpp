@@ -65,9 +65,9 @@ std::string status_json(const EngineStatus& s) {
   for (const auto& b : s.bots) {
     w.begin_object();
     w.field("name", b.name).field("kind", b.kind).field("state", b.state);
-    w.field("symbols", static_cast<std::uint64_t>(b.symbols));
+    w.field("symbols", static_cast<std::uint64_t>(b.symbols.size()));
     w.key("symbol_list").begin_array();
-    for (const auto& sym : b.symbol_list) w.value(sym);
+    for (const auto& sym : b.symbols) w.value(sym);
     w.end_array();
     w.key("params").begin_object();
     for (const auto& [k, v] : b.params) w.field(k, v);

@@ -117,7 +117,7 @@ std::string format_status(const EngineStatus& s) {
                      s.data.candles_flushed, s.data.flushes, s.gaps);
   for (const auto& b : s.bots) {
     out += fmt::format("bot {:<6} {} {} symbol(s), {} | positions {} | trades {} | realized {} | last signal: {}{}\n", b.name, b.kind,
-                       b.symbols, b.state, b.positions, b.trades, b.realized_pnl.to_string(2),
+                       b.symbols.size(), b.state, b.positions, b.trades, b.realized_pnl.to_string(2),
                        b.last_signal.empty() ? "none" : b.last_signal,
                        b.last_refusal.empty() ? "" : fmt::format(" | last refusal: {}", b.last_refusal));
   }
@@ -255,8 +255,7 @@ Status run_paper_engine(const PaperEngineOptions& options, std::stop_token stop,
       b.name = bot->name();
       b.kind = dynamic_cast<const MultiTrader*>(bot.get()) != nullptr ? "multi" : "single";
       b.state = std::string(to_string(bot->state()));
-      b.symbols = bot->subscriptions().size();
-      for (const SeriesKey& key : bot->subscriptions()) b.symbol_list.push_back(key.symbol.str());
+      for (const SeriesKey& key : bot->subscriptions()) b.symbols.push_back(key.symbol.str());
       b.params = bot->strategy().params();
       b.positions = t.positions().size();
       b.trades = t.trades().size();

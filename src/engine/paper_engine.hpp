@@ -52,8 +52,7 @@ struct BotStatus {
   std::string name;
   std::string kind;
   std::string state;
-  std::size_t symbols = 0;
-  std::vector<std::string> symbol_list;
+  std::vector<std::string> symbols;
   std::map<std::string, double> params;
   std::size_t positions = 0;
   std::size_t trades = 0;
