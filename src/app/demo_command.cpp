@@ -8,6 +8,7 @@
 
 #include "core/clock.hpp"
 #include "app/control_command.hpp"
+#include "app/signal_watcher.hpp"
 #include "engine/engine_control.hpp"
 #include "engine/paper_engine.hpp"
 #include "observe/control_server.hpp"
@@ -24,37 +25,6 @@ struct DemoArgs {
   std::size_t symbols = 50;
   bool keep_ledger = false;
   std::uint16_t control_port = 0;
-};
-
-// SIGINT/SIGTERM: the first asks the engine to stop (it flushes and reports); the second exits
-// at once. Nothing can be corrupted by that: the ledger commits each change in SQLite's WAL and
-// candle files are published by atomic rename.
-class SignalWatcher {
- public:
-  explicit SignalWatcher(std::stop_source stop) {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);  // inherited by every thread started after this
-    thread_ = std::jthread([set, stop](std::stop_token own) mutable {
-      int count = 0;
-      while (!own.stop_requested()) {
-        timespec timeout{0, 200'000'000};
-        const int sig = sigtimedwait(&set, nullptr, &timeout);
-        if (sig <= 0) continue;
-        if (++count == 1) {
-          fmt::print(stderr, "\nstopping: flushing candles and printing the final report (again to quit at once)\n");
-          stop.request_stop();
-        } else {
-          std::_Exit(130);
-        }
-      }
-    });
-  }
-
- private:
-  std::jthread thread_;
 };
 
 void run(const AppOptions& app, const DemoArgs& a) {

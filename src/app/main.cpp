@@ -14,6 +14,7 @@
 #include "app/data_command.hpp"
 #include "app/demo_command.hpp"
 #include "app/feed_command.hpp"
+#include "app/run_command.hpp"
 #include "app/sim_command.hpp"
 
 #ifndef TWINSTAR_VERSION
@@ -37,6 +38,7 @@ int main(int argc, char** argv) {
   add_capital_command(app, options);
   add_data_command(app, options);
   add_backtest_command(app, options);
+  add_run_command(app, options);
   add_demo_command(app, options);
   add_sim_command(app, options);
   add_control_commands(app, options);

@@ -83,6 +83,10 @@ Status Trader::restore_position(Position position) {
   return {};
 }
 
+void Trader::set_symbol_lot(const Symbol& symbol, Quantity lot_size, Money min_notional) {
+  if (lot_size.is_positive()) symbol_lots_[symbol] = {lot_size, min_notional};
+}
+
 bool Trader::owns(const std::string& client_id) const { return entries_.contains(client_id) || exits_.contains(client_id); }
 
 bool Trader::has_entry_in_flight(const Symbol& symbol) const {
@@ -142,7 +146,12 @@ Result<std::string> Trader::open(const Signal& signal) {
                                             Rounding::down)
                                 .value_or(0))
           : Money::zero();
-  auto sized = size_position(options_.sizing, SizingInput{signal.entry, signal.stop_loss, usable, capital.equity});
+  SizingRule rule = options_.sizing;
+  if (auto lot = symbol_lots_.find(signal.symbol); lot != symbol_lots_.end()) {
+    rule.lot_size = lot->second.first;
+    rule.min_notional = std::max(rule.min_notional, lot->second.second);
+  }
+  auto sized = size_position(rule, SizingInput{signal.entry, signal.stop_loss, usable, capital.equity});
   if (!sized) {
     ++stats_.sizing_refusals;
     unclaim();
@@ -166,7 +175,7 @@ Result<std::string> Trader::open(const Signal& signal) {
   request.stop_loss = signal.stop_loss;
   request.take_profit = signal.take_profit;
   if (options_.sizing.mode == SizingMode::percent_available) {  // a fraction of capital: an amount, not a quantity
-    request.quote_sizing = OrderRequest::QuoteSizing{sized->notional, options_.sizing.lot_size, options_.sizing.min_notional};
+    request.quote_sizing = OrderRequest::QuoteSizing{sized->notional, rule.lot_size, rule.min_notional};
   }
   if (auto sent = gateway_.submit(request); !sent) {
     ++stats_.submit_errors;

@@ -140,6 +140,9 @@ class Trader {
   // symbol. Errors: conflict (a position or an entry in flight on that symbol already, or the
   // symbol held by another bot).
   Status restore_position(Position position);
+  // The venue's quantity step and minimum notional for `symbol` (live engines learn them from
+  // the venue): they replace the sizing rule's lot size and raise its minimum for that symbol.
+  void set_symbol_lot(const Symbol& symbol, Quantity lot_size, Money min_notional);
   // Every client id this trader sends starts with it ("<bot>-<run nonce>-"), unique per run.
   std::string client_id_prefix() const { return options_.client_id_prefix + "-"; }
   // Called for every closed trade (for logs, reports, the status API).
@@ -175,6 +178,7 @@ class Trader {
   std::map<std::string, Money> exit_notional_seen_;
   std::map<std::string, Timestamp> exit_sent_at_;
   std::map<Symbol, PendingReversal> reversals_;
+  std::map<Symbol, std::pair<Quantity, Money>> symbol_lots_;
   std::vector<TradeRecord> trades_;
   TraderStats stats_;
   std::uint64_t next_id_ = 1;

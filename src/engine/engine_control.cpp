@@ -61,6 +61,14 @@ std::string status_json(const EngineStatus& s) {
   w.key("orders").begin_object();
   w.field("sent", s.orders).field("filled", s.fills).field("not_sent", s.limiter_refusals);
   w.end_object();
+  if (s.feed) {
+    w.key("feed").begin_object();
+    w.field("connections", s.feed->connections).field("reconnects", s.feed->reconnects);
+    w.field("closed_candles", s.feed->closed_candles).field("gaps", s.feed->gaps);
+    w.field("gap_candles_filled", s.feed->gap_candles_filled).field("queue_depth", s.feed->queue_depth);
+    w.field("candle_to_order_p50_ns", s.candle_to_order_p50_ns).field("candle_to_order_p99_ns", s.candle_to_order_p99_ns);
+    w.end_object();
+  }
   w.key("bots").begin_array();
   for (const auto& b : s.bots) {
     w.begin_object();

@@ -322,7 +322,7 @@ Result<std::uint64_t> OrderJournal::last_sequence(const std::string& prefix) {
   return best;
 }
 
-std::vector<JournalPosition> positions_from_orders(const std::vector<OrderRecord>& orders) {
+std::vector<JournalPosition> positions_from_orders(const std::vector<OrderRecord>& orders, std::vector<JournalPosition>* closed) {
   std::map<std::pair<std::string, Symbol>, JournalPosition> open;
   for (const auto& o : orders) {
     if (!o.filled.is_positive()) continue;
@@ -355,7 +355,10 @@ std::vector<JournalPosition> positions_from_orders(const std::vector<OrderRecord
       p.exited += q;
       p.exit_notional += notional(o.average_price, q);
       p.exit_fees += o.fees;
-      if (!p.quantity.is_positive()) open.erase(it);
+      if (!p.quantity.is_positive()) {
+        if (closed != nullptr) closed->push_back(std::move(p));
+        open.erase(it);
+      }
     }
   }
   std::vector<JournalPosition> out;

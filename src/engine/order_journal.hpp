@@ -87,7 +87,9 @@ struct JournalPosition {
   Timestamp opened{};
   TimestampMs entry_bar{};
 };
-// Folds one bot's orders (oldest first) into its open positions.
-std::vector<JournalPosition> positions_from_orders(const std::vector<OrderRecord>& orders);
+// Folds one bot's orders (oldest first) into its open positions; fully exited ones, oldest first,
+// go to `closed` when given.
+std::vector<JournalPosition> positions_from_orders(const std::vector<OrderRecord>& orders,
+                                                   std::vector<JournalPosition>* closed = nullptr);
 
 }  // namespace twinstar

@@ -8,7 +8,7 @@
 
 #include "bot/bot_factory.hpp"
 #include "core/clock.hpp"
-#include "engine/engine_control.hpp"
+#include "engine/bot_control.hpp"
 #include "engine/rate_limits.hpp"
 #include "strategy/strategy.hpp"
 #include "venue/sim/market.hpp"
@@ -115,6 +115,12 @@ std::string format_status(const EngineStatus& s) {
   out += fmt::format("data     {} series ({} resident) | {} candles in memory ({} KiB) | {} flushed in {} flushes | gaps {}\n",
                      s.data.series_known, s.data.series_resident, s.data.candles_resident, s.data.resident_bytes / 1024,
                      s.data.candles_flushed, s.data.flushes, s.gaps);
+  if (s.feed) {
+    out += fmt::format("feed     {} connections | {} reconnects | {} closed candles | {} gaps, {} candles backfilled | queue {} | "
+                       "candle->order p50 {:.0f} us p99 {:.0f} us\n",
+                       s.feed->connections, s.feed->reconnects, s.feed->closed_candles, s.feed->gaps, s.feed->gap_candles_filled,
+                       s.feed->queue_depth, s.candle_to_order_p50_ns / 1e3, s.candle_to_order_p99_ns / 1e3);
+  }
   for (const auto& b : s.bots) {
     out += fmt::format("bot {:<6} {} {} symbol(s), {} | positions {} | trades {} | realized {} | last signal: {}{}\n", b.name, b.kind,
                        b.symbols.size(), b.state, b.positions, b.trades, b.realized_pnl.to_string(2),
@@ -249,100 +255,28 @@ Status run_paper_engine(const PaperEngineOptions& options, std::stop_token stop,
     s.orders = venue.orders();
     s.fills = venue.fills();
     s.limiter_refusals = venue.refusals();
-    for (const auto& bot : bots) {
-      const Trader& t = bot->trader();
-      BotStatus b;
-      b.name = bot->name();
-      b.kind = dynamic_cast<const MultiTrader*>(bot.get()) != nullptr ? "multi" : "single";
-      b.state = std::string(to_string(bot->state()));
-      for (const SeriesKey& key : bot->subscriptions()) b.symbols.push_back(key.symbol.str());
-      b.params = bot->strategy().params();
-      b.positions = t.positions().size();
-      b.trades = t.trades().size();
-      for (const auto& tr : t.trades()) b.realized_pnl += tr.pnl;
-      if (const auto& sig = t.stats().last_signal) {
-        b.last_signal = fmt::format("{} {} strength {:.2f} ({})", to_string(sig->side), sig->symbol, sig->strength, sig->reason);
-      }
-      b.last_refusal = t.stats().last_refusal;
-      s.bots.push_back(std::move(b));
-    }
+    for (const auto& bot : bots) s.bots.push_back(bot_status(*bot));
     return s;
   };
 
   // Run-time control, on this thread between events (engine_control.hpp).
-  class Control final : public EngineControl {
+  class Host final : public BotControl::Host {
    public:
     std::function<EngineStatus()> status_fn;
-    std::function<Bot*(std::string_view)> find;
-    std::function<bool(const Symbol&)> listed;
-    std::function<void(Bot&, const std::vector<SeriesKey>&)> watch;  // subscribe + warm up new series
-    std::function<void(Bot&)> rewarm;                                   // history into a new strategy
-
+    std::function<Status(const SeriesKey&)> listed;
+    std::function<void(Bot&, const std::vector<SeriesKey>&)> watch_fn;
+    std::function<void(Bot&)> rewarm_fn;
     EngineStatus status() override { return status_fn(); }
-    Status pause(std::string_view name) override { return with(name, [](Bot& b) { b.pause(); }); }
-    Status resume(std::string_view name) override { return with(name, [](Bot& b) { b.resume(); }); }
-    Status stop_bot(std::string_view name) override { return with(name, [](Bot& b) { b.stop(); }); }
-    Result<std::vector<std::string>> change_symbols(std::string_view name, SymbolChange change,
-                                                    const std::vector<std::string>& symbols) override {
-      Bot* bot = find(name);
-      if (bot == nullptr) return make_error(ErrorCode::not_found, "no bot named {}", name);
-      auto* multi = dynamic_cast<MultiTrader*>(bot);
-      if (multi == nullptr) return make_error(ErrorCode::invalid_argument, "bot {} is a SingleBot: its symbol is fixed", name);
-      std::vector<Symbol> next = change == SymbolChange::set ? std::vector<Symbol>{} : multi->symbols();
-      for (const auto& text : symbols) {
-        auto symbol = Symbol::parse(text);
-        if (!symbol) return make_error(ErrorCode::invalid_argument, "bad symbol '{}': {}", text, symbol.error().message);
-        if (change == SymbolChange::remove) {
-          std::erase(next, *symbol);
-        } else if (std::find(next.begin(), next.end(), *symbol) == next.end()) {
-          next.push_back(*symbol);
-        }
-      }
-      const auto before = multi->subscriptions();
-      std::vector<SeriesKey> added;
-      for (const Symbol& s : next) {
-        const SeriesKey key = multi->key_of(s);
-        if (std::find(before.begin(), before.end(), key) == before.end()) added.push_back(key);
-      }
-      // Every new symbol is checked before anything changes: all or nothing.
-      for (const SeriesKey& key : added) {
-        if (!listed(key.symbol)) return make_error(ErrorCode::invalid_argument, "the simulated market does not list {}", key.symbol);
-      }
-      multi->set_symbols(next);
-      watch(*bot, added);
-      std::vector<std::string> out;
-      for (const Symbol& s : multi->symbols()) out.push_back(s.str());
-      return out;
-    }
-    Status set_params(std::string_view name, const std::map<std::string, double>& params) override {
-      Bot* bot = find(name);
-      if (bot == nullptr) return make_error(ErrorCode::not_found, "no bot named {}", name);
-      StrategyParams merged = bot->strategy().params();
-      for (const auto& [k, v] : params) merged[k] = v;
-      auto strategy = make_strategy(bot->strategy().name(), merged);
-      if (!strategy) return std::unexpected(strategy.error());
-      bot->set_strategy(std::move(*strategy));
-      rewarm(*bot);
-      return {};
-    }
-
-   private:
-    Status with(std::string_view name, void (*fn)(Bot&)) {
-      Bot* bot = find(name);
-      if (bot == nullptr) return make_error(ErrorCode::not_found, "no bot named {}", name);
-      fn(*bot);
-      return {};
-    }
-  } control;
-  control.status_fn = status;
-  control.find = [&](std::string_view name) -> Bot* {
-    for (auto& bot : bots) {
-      if (bot->name() == name) return bot.get();
-    }
-    return nullptr;
+    Status check_listed(const SeriesKey& key) override { return listed(key); }
+    void watch(Bot& bot, const std::vector<SeriesKey>& added) override { watch_fn(bot, added); }
+    void rewarm(Bot& bot) override { rewarm_fn(bot); }
+  } host;
+  host.status_fn = status;
+  host.listed = [&](const SeriesKey& key) -> Status {
+    if (market.find(key.symbol.view())) return {};
+    return make_error(ErrorCode::invalid_argument, "the simulated market does not list {}", key.symbol);
   };
-  control.listed = [&](const Symbol& s) { return market.find(s.view()).has_value(); };
-  control.watch = [&](Bot& bot, const std::vector<SeriesKey>& keys) {
+  host.watch_fn = [&](Bot& bot, const std::vector<SeriesKey>& keys) {
     for (const SeriesKey& key : keys) {
       auto [it, inserted] = watched.try_emplace(key, Watched{key, *market.find(key.symbol.view()), {}, {}});
       Watched& w = it->second;
@@ -356,13 +290,14 @@ Status run_paper_engine(const PaperEngineOptions& options, std::stop_token stop,
       if (std::find(w.bots.begin(), w.bots.end(), &bot) == w.bots.end()) w.bots.push_back(&bot);
     }
   };
-  control.rewarm = [&](Bot& bot) {
+  host.rewarm_fn = [&](Bot& bot) {
     for (const SeriesKey& key : bot.subscriptions()) {
       auto it = watched.find(key);
       if (it == watched.end()) continue;
       for (const Candle& c : history_of(key, it->second.instrument).first) bot.warm_up(key, c);
     }
   };
+  BotControl control(bots, host);
   // Jobs wait at most this long (real time) for the next turn of the loop.
   const Duration control_poll = options.mailbox != nullptr
                                     ? std::chrono::duration_cast<Duration>(std::chrono::duration<double>(0.05 * options.speed))

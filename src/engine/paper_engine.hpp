@@ -61,6 +61,16 @@ struct BotStatus {
   std::string last_refusal;
 };
 
+// The market feed's part of the report (live engine only).
+struct FeedSummary {
+  std::uint64_t connections = 0;
+  std::uint64_t reconnects = 0;
+  std::uint64_t closed_candles = 0;
+  std::uint64_t gaps = 0;
+  std::uint64_t gap_candles_filled = 0;
+  std::uint64_t queue_depth = 0;
+};
+
 // What the original system's main loop printed every 60 s, and more.
 struct EngineStatus {
   Timestamp sim_time{};
@@ -72,6 +82,10 @@ struct EngineStatus {
   std::uint64_t orders = 0;
   std::uint64_t fills = 0;
   std::uint64_t limiter_refusals = 0;   // orders not sent because the limiter said no in time
+  std::optional<FeedSummary> feed;      // live engine
+  // Closed candle handed to the engine -> its order written to the venue (live engine, real time).
+  std::int64_t candle_to_order_p50_ns = 0;
+  std::int64_t candle_to_order_p99_ns = 0;
 };
 
 std::string format_status(const EngineStatus& s);

@@ -15,39 +15,18 @@
 
 #include "run_command.hpp"
 
-extern char** environ;
-
 namespace twinstar::testing {
 namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-class DemoProcess {
+class DemoProcess : public ChildProcess {
  public:
-  explicit DemoProcess(const fs::path& dir) : dir_(dir) {
-    const std::string bin = twinstar_binary();
-    const std::string data = "--data-dir=" + dir.string();
-    const std::string log = (dir / "demo.log").string();
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    std::vector<std::string> args{bin, "demo", data, "--speed", "120", "--report-every", "24h", "--symbols", "40"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const int rc = posix_spawn(&pid_, bin.c_str(), &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) pid_ = -1;
-  }
-  ~DemoProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  pid_t pid() const { return pid_; }
+  explicit DemoProcess(const fs::path& dir)
+      : ChildProcess({"demo", "--data-dir=" + dir.string(), "--speed", "120", "--report-every", "24h", "--symbols", "40"},
+                     (dir / "demo.log").string()),
+        dir_(dir) {}
   // Waits (bounded) until the engine answers `status`.
   bool wait_ready(std::chrono::seconds limit) {
     const auto until = std::chrono::steady_clock::now() + limit;
@@ -57,26 +36,16 @@ class DemoProcess {
     }
     return false;
   }
-  CommandResult status() const { return run_twinstar("status --json --data-dir=" + dir_.string()); }
+  CommandResult status() const { return run_twinstar("status --data-dir=" + dir_.string() + " --json"); }
   CommandResult bot(const std::string& args) const { return run_twinstar("bot " + args + " --data-dir=" + dir_.string()); }
   // SIGINT, then wait (bounded) for the exit code.
   int interrupt(std::chrono::seconds limit) {
-    ::kill(pid_, SIGINT);
-    const auto until = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < until) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(100ms);
-    }
-    return -1;
+    kill(SIGINT);
+    return wait_exit(limit);
   }
 
  private:
   fs::path dir_;
-  pid_t pid_ = -1;
 };
 
 fs::path fresh_dir(const std::string& name) {

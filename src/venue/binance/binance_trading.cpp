@@ -241,6 +241,51 @@ Result<std::vector<OrderState>> BinanceUsdmTrading::open_orders(Market, std::opt
   return out;
 }
 
+Result<std::optional<OrderState>> BinanceUsdmTrading::find_order(Market, const Symbol& symbol, const std::string& client_id) {
+  auto cost = weight(1);  // GET /fapi/v1/order
+  if (!cost) return std::unexpected(cost.error());
+  auto body = call("GET", "/fapi/v1/order", fmt::format("symbol={}&origClientOrderId={}", symbol.view(), client_id), *cost,
+                   Priority::trading);
+  if (!body) {
+    if (body.error().code == ErrorCode::not_found) return std::optional<OrderState>{};  // -2013: never arrived
+    return std::unexpected(body.error());
+  }
+  simdjson::dom::parser parser;
+  simdjson::dom::element o;
+  if (parser.parse(*body).get(o)) return make_error(ErrorCode::parse_error, "GET /fapi/v1/order: not JSON");
+  return std::optional<OrderState>(order_of(o));
+}
+
+Result<InstrumentRules> BinanceUsdmTrading::instrument_rules(Market, const Symbol& symbol) {
+  auto cost = weight(1);  // GET /fapi/v1/exchangeInfo
+  if (!cost) return std::unexpected(cost.error());
+  auto body = call("GET", "/fapi/v1/exchangeInfo", "", *cost, Priority::trading);
+  if (!body) return std::unexpected(body.error());
+  simdjson::dom::parser parser;
+  simdjson::dom::array symbols;
+  if (parser.parse(*body)["symbols"].get(symbols)) return make_error(ErrorCode::parse_error, "exchangeInfo: no symbols");
+  for (element i : symbols) {
+    if (field_text(i, "symbol") != symbol.view()) continue;
+    InstrumentRules rules;
+    rules.symbol = symbol;
+    rules.trading = field_text(i, "status") == "TRADING";
+    simdjson::dom::array filters;
+    if (!i["filters"].get(filters)) {
+      for (element f : filters) {
+        const auto type = field_text(f, "filterType");
+        if (type == "LOT_SIZE") {
+          rules.qty_step = decimal<Quantity>(f, "stepSize");
+          rules.min_qty = decimal<Quantity>(f, "minQty");
+        } else if (type == "MIN_NOTIONAL") {
+          rules.min_notional = decimal<Money>(f, "notional");
+        }
+      }
+    }
+    return rules;
+  }
+  return make_error(ErrorCode::invalid_argument, "Binance USDⓈ-M does not list {}", symbol);
+}
+
 Result<std::vector<PositionState>> BinanceUsdmTrading::positions(std::optional<Symbol> symbol) {
   auto cost = weight(5);
   if (!cost) return std::unexpected(cost.error());

@@ -272,6 +272,48 @@ Result<std::vector<OrderState>> BybitTrading::open_orders(Market market, std::op
   return parse_order_list(*r);
 }
 
+Result<std::optional<OrderState>> BybitTrading::find_order(Market market, const Symbol& symbol, const std::string& client_id) {
+  // realtime answers for open orders and, asked by id, recently closed ones; history covers older.
+  for (std::string_view path : {"/v5/order/realtime", "/v5/order/history"}) {
+    const std::string q = fmt::format("category={}&symbol={}&orderLinkId={}", category_of(market), symbol.view(), client_id);
+    auto r = call("GET", path, q, "order_query", Priority::trading);
+    if (!r) return std::unexpected(r.error());
+    auto list = parse_order_list(*r);
+    if (!list) return std::unexpected(list.error());
+    for (auto& o : *list) {
+      if (o.client_id == client_id) return std::optional<OrderState>(std::move(o));
+    }
+  }
+  return std::optional<OrderState>{};
+}
+
+Result<InstrumentRules> BybitTrading::instrument_rules(Market market, const Symbol& symbol) {
+  const std::string q = fmt::format("category={}&symbol={}", category_of(market), symbol.view());
+  auto r = call("GET", "/v5/market/instruments-info", q, "market_data", Priority::trading);
+  if (!r) {
+    if (r.error().code == ErrorCode::invalid_argument) {
+      return make_error(ErrorCode::invalid_argument, "Bybit {} does not list {} ({})", category_of(market), symbol, r.error().message);
+    }
+    return std::unexpected(r.error());
+  }
+  simdjson::dom::parser parser;
+  auto items = items_of(parser, *r);
+  if (!items) return std::unexpected(items.error());
+  for (element i : *items) {
+    if (text(i, "symbol") != symbol.view()) continue;
+    InstrumentRules rules;
+    rules.symbol = symbol;
+    rules.trading = text(i, "status") == "Trading";
+    element lot;
+    if (i["lotSizeFilter"].get(lot)) return make_error(ErrorCode::parse_error, "instruments-info {}: no lotSizeFilter", symbol);
+    rules.qty_step = decimal<Quantity>(lot, market == Market::spot ? "basePrecision" : "qtyStep");
+    rules.min_qty = decimal<Quantity>(lot, "minOrderQty");
+    rules.min_notional = decimal<Money>(lot, market == Market::spot ? "minOrderAmt" : "minNotionalValue");
+    return rules;
+  }
+  return make_error(ErrorCode::invalid_argument, "Bybit {} does not list {}", category_of(market), symbol);
+}
+
 Result<std::vector<PositionState>> BybitTrading::positions(std::optional<Symbol> symbol) {
   const std::string q = symbol ? fmt::format("category=linear&symbol={}", symbol->view()) : "category=linear&settleCoin=USDT";
   auto r = call("GET", "/v5/position/list", q, "position_list", Priority::trading);

@@ -46,12 +46,14 @@ class BybitTrading final : public VenueTrading {
   Result<OrderAck> place_order(const PlaceOrder& order) override;
   Status cancel_order(Market market, const Symbol& symbol, const std::string& client_id) override;
   Result<std::vector<OrderState>> open_orders(Market market, std::optional<Symbol> symbol) override;
+  Result<std::optional<OrderState>> find_order(Market market, const Symbol& symbol, const std::string& client_id) override;
   Result<std::vector<PositionState>> positions(std::optional<Symbol> symbol) override;
   Result<std::vector<Balance>> balances() override;
+  Result<InstrumentRules> instrument_rules(Market market, const Symbol& symbol) override;
   Status start_stream(TradingEvents events) override;
   void stop_stream() override;
 
-  Duration clock_offset() const noexcept { return Duration(offset_ns_.load()); }
+  Duration clock_offset() const noexcept override { return Duration(offset_ns_.load()); }
 
  private:
   BybitTrading(BybitTradingOptions options, std::shared_ptr<VenueLimiter> limiter, Clock& clock);

@@ -75,6 +75,15 @@ struct PositionState {
   Money unrealised_pnl;
 };
 
+// What the venue accepts for one symbol's orders.
+struct InstrumentRules {
+  Symbol symbol;
+  Quantity qty_step;      // order quantities are multiples of it
+  Quantity min_qty;
+  Money min_notional;     // zero when the venue has none
+  bool trading = true;    // listed and open for trading
+};
+
 struct Balance {
   std::string coin;
   Money equity;
@@ -99,14 +108,21 @@ class VenueTrading {
   // it is larger than the receive window allows (the venue would reject every signed request),
   // io_error/timeout when the venue cannot be reached.
   virtual Result<Duration> sync_time() = 0;
+  // The offset the last sync_time() measured (also when it reported the skew as an error).
+  virtual Duration clock_offset() const noexcept = 0;
   // Errors: rejected orders are invalid_argument with the venue's code and text; rate_limited;
   // io_error/timeout (the order may or may not have reached the venue: query by client id).
   virtual Result<OrderAck> place_order(const PlaceOrder& order) = 0;
   // By client id. Errors: not_found when the venue no longer has it open; as place_order.
   virtual Status cancel_order(Market market, const Symbol& symbol, const std::string& client_id) = 0;
   virtual Result<std::vector<OrderState>> open_orders(Market market, std::optional<Symbol> symbol = std::nullopt) = 0;
+  // One order by client id, open or recently closed (reconciliation after a crash or a missed
+  // stream update). None when the venue does not know it (it never arrived).
+  virtual Result<std::optional<OrderState>> find_order(Market market, const Symbol& symbol, const std::string& client_id) = 0;
   virtual Result<std::vector<PositionState>> positions(std::optional<Symbol> symbol = std::nullopt) = 0;
   virtual Result<std::vector<Balance>> balances() = 0;
+  // Errors: invalid_argument naming the symbol when the venue does not list it.
+  virtual Result<InstrumentRules> instrument_rules(Market market, const Symbol& symbol) = 0;
   // Starts the private order/execution stream (authenticates, subscribes, reconnects).
   // Errors: conflict if already running; the first authentication's failure.
   virtual Status start_stream(TradingEvents events) = 0;

@@ -410,7 +410,9 @@ void SimServer::handle_auth(WsState& s, const FlatJson& msg, std::optional<std::
   if (!expires) return fail("Params Error", 10001);
   const auto account = exchange_.account_by_key(args->items[0]);
   if (!account) return fail("Invalid apikey", 10003);
-  if (*expires <= ms_of(clock_.now())) return fail("Request expired", 10002);
+  // Like the REST receive window: the grace is real time at any --speed.
+  const auto grace = static_cast<std::int64_t>(1000 * (std::max(1.0, options_.speed) - 1));
+  if (*expires + grace <= ms_of(clock_.now())) return fail("Request expired", 10002);
   const std::string expected = bybit::ws_auth_signature(exchange_.account(*account).config.api_secret, *expires);
   if (!net::constant_time_equal(expected, args->items[2])) return fail("Signature error", 10004);
   s.account = account;
@@ -832,7 +834,12 @@ HttpResponse SimServer::route_private(const HttpRequest& request, Timestamp now)
   if (key.empty() || !account_index) return auth_error(10003, "API key is invalid.");
   const auto ts = parse_int(ts_text);
   const auto rw = parse_int(rw_text);
-  if (!ts || !rw || *rw <= 0 || !(now_ms - *rw <= *ts && *ts < now_ms + 1000)) {
+  // The window is real time: at --speed S the network is not S times faster, so S x recv_window
+  // simulated milliseconds may pass while a request is on its way.
+  const double stretch = std::max(1.0, options_.speed);
+  const auto window = static_cast<std::int64_t>(static_cast<double>(rw.value_or(0)) * stretch);
+  const auto ahead = static_cast<std::int64_t>(1000 * stretch);
+  if (!ts || !rw || *rw <= 0 || !(now_ms - window <= *ts && *ts < now_ms + ahead)) {
     return auth_error(10002, fmt::format("invalid request, please check your server timestamp or recv_window param. "
                                          "req_timestamp[{}],server_timestamp[{}],recv_window[{}]",
                                          ts_text, now_ms, rw_text));

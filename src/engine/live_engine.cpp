@@ -1,0 +1,852 @@
+#include "engine/live_engine.hpp"
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <unordered_map>
+
+#include <spdlog/spdlog.h>
+
+#include "bot/bot_factory.hpp"
+#include "capital/ledger.hpp"
+#include "engine/bot_control.hpp"
+#include "engine/engine_control.hpp"
+#include "engine/order_journal.hpp"
+#include "engine/rate_limits.hpp"
+#include "engine/trading_loop.hpp"
+#include "feed/kline_fetcher.hpp"
+#include "feed/market_feed.hpp"
+#include "feed/store_sink.hpp"
+#include "store/candle_store.hpp"
+#include "venue/binance/binance_trading.hpp"
+#include "venue/bybit/bybit_trading.hpp"
+
+namespace twinstar {
+
+namespace {
+
+// Set-up and reconciliation calls ride out transient trouble (a 5xx, a dropped connection, a
+// rate-limit pause): up to 5 attempts, 0.2 s to 1.6 s apart. Venue answers are never retried.
+template <class F>
+auto with_retries(F&& f) -> decltype(f()) {
+  for (int attempt = 1;; ++attempt) {
+    auto r = f();
+    if (r || attempt >= 5) return r;
+    const ErrorCode code = r.error().code;
+    if (code != ErrorCode::unavailable && code != ErrorCode::io_error && code != ErrorCode::timeout &&
+        code != ErrorCode::rate_limited) {
+      return r;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100 << attempt));
+  }
+}
+
+std::int64_t real_ns() { return RealClock::instance().now().time_since_epoch().count(); }
+
+OrderStatus to_order_status(venue::TradeOrderStatus s) {
+  switch (s) {
+    case venue::TradeOrderStatus::open: return OrderStatus::open;
+    case venue::TradeOrderStatus::partially_filled: return OrderStatus::partially_filled;
+    case venue::TradeOrderStatus::filled: return OrderStatus::filled;
+    case venue::TradeOrderStatus::cancelled: return OrderStatus::cancelled;
+    case venue::TradeOrderStatus::rejected: return OrderStatus::rejected;
+    case venue::TradeOrderStatus::unknown: break;
+  }
+  return OrderStatus::submitted;
+}
+
+OrderUpdate to_update(const venue::OrderState& s, Timestamp now) {
+  return OrderUpdate{s.client_id, to_order_status(s.status), s.filled, s.average_price, s.fees, now, s.reject_reason};
+}
+
+venue::PlaceOrder to_place(const OrderRequest& r, Market market) {
+  venue::PlaceOrder p;
+  p.market = market;
+  p.symbol = r.symbol;
+  p.side = r.side == Side::buy ? venue::TradeSide::buy : venue::TradeSide::sell;
+  p.type = r.type == OrderType::market ? venue::TradeOrderType::market : venue::TradeOrderType::limit;
+  p.quantity = r.quantity;
+  p.price = r.price;
+  p.client_id = r.client_id;
+  p.reduce_only = r.reduce_only;
+  return p;
+}
+
+// The bot a client id belongs to ("<bot>-<nonce>-<n>"): the longest bot name it starts with.
+std::optional<std::string> bot_of(std::string_view client_id, const std::vector<std::string>& bots) {
+  std::optional<std::string> best;
+  for (const auto& b : bots) {
+    if (client_id.size() > b.size() && client_id.starts_with(b) && client_id[b.size()] == '-' &&
+        (!best || b.size() > best->size())) {
+      best = b;
+    }
+  }
+  return best;
+}
+
+// One venue account: the gateway its bots send orders through, the sender thread that talks
+// to the venue, and the private stream. Every report goes through the journal first; only a
+// report that moves an order forward reaches the bots, so duplicates and late acks change nothing.
+class AccountSession final : public OrderGateway {
+ public:
+  AccountSession(AccountEndpoint endpoint, std::unique_ptr<venue::VenueTrading> trading, OrderJournal& journal,
+                 Clock& clock, const LiveEngineOptions& options)
+      : endpoint_(std::move(endpoint)), trading_(std::move(trading)), journal_(journal), clock_(clock), options_(options) {}
+  ~AccountSession() override { stop(); }
+
+  const AccountEndpoint& endpoint() const noexcept { return endpoint_; }
+  venue::VenueTrading& trading() noexcept { return *trading_; }
+  void set_bots(std::vector<std::string> bots) { bots_ = std::move(bots); }
+  const std::vector<std::string>& bots() const noexcept { return bots_; }
+
+  // Before the trading loop starts: orders and positions of this account's bots made to agree
+  // with the venue. Adds a line per fix to `fixes`.
+  Status reconcile(std::vector<std::unique_ptr<Bot>>& bots, CapitalLedger& ledger, SymbolClaims& claims,
+                   std::vector<std::string>& fixes);
+
+  void start(TradingLoop& loop) {
+    loop_ = &loop;
+    sender_ = std::jthread([this](std::stop_token st) { run(st); });
+    venue::TradingEvents events;
+    events.on_order = [this](const venue::OrderState& s) {
+      if (s.status != venue::TradeOrderStatus::unknown) apply(to_update(s, clock_.now()));
+    };
+    events.on_fill = [](const venue::Fill&) {};  // the order push carries the cumulative fill
+    events.on_error = [this](const Error& e) {
+      ++stream_errors_;
+      notice(fmt::format("account {}: private stream: {} (reconnecting; open orders are polled meanwhile)", endpoint_.name,
+                         e.message));
+    };
+    if (auto ok = trading_->start_stream(std::move(events)); !ok) {
+      notice(fmt::format("account {}: private stream did not start: {} (orders are polled instead)", endpoint_.name,
+                         ok.error().message));
+    }
+  }
+
+  void stop() {
+    trading_->stop_stream();
+    if (sender_.joinable()) {
+      sender_.request_stop();
+      cv_.notify_all();
+      sender_.join();
+    }
+  }
+
+  // Trading thread.
+  Status submit(const OrderRequest& request) override {
+    OrderRecord record;
+    record.client_id = request.client_id;
+    record.bot = bot_of(request.client_id, bots_).value_or("?");
+    record.account = endpoint_.name;
+    record.exchange = endpoint_.exchange;
+    record.market = endpoint_.market;
+    record.request = request;
+    record.created = record.updated = clock_.now();
+    if (auto ok = journal_.record_submit(record); !ok) return ok;  // write-ahead: nothing leaves unjournaled
+    ++orders_;
+    Job job{Job::Kind::place, request, request.client_id, request.symbol, loop_ != nullptr ? loop_->current_candle_received_ns() : 0};
+    if (!enqueue(std::move(job))) {
+      (void)journal_.record_update(OrderUpdate{request.client_id, OrderStatus::rejected, {}, {}, {}, clock_.now(),
+                                               "order queue full"});
+      ++refusals_;
+      return make_error(ErrorCode::unavailable, "account {}: order queue full ({} pending, policy {})", endpoint_.name,
+                        options_.order_queue_capacity, kOrderQueueRefuseNew);
+    }
+    return {};
+  }
+  Status cancel(const std::string& client_id, const Symbol& symbol) override {
+    if (!enqueue(Job{Job::Kind::cancel, {}, client_id, symbol, 0})) {
+      return make_error(ErrorCode::unavailable, "account {}: order queue full", endpoint_.name);
+    }
+    return {};
+  }
+
+  std::uint64_t orders() const noexcept { return orders_.load(); }
+  std::uint64_t fills() const noexcept { return fills_.load(); }
+  std::uint64_t refusals() const noexcept { return refusals_.load(); }
+  const observe::LatencyHistogram& candle_to_order() const noexcept { return candle_to_order_; }
+
+  // Orders of this account the journal has not seen settle.
+  std::size_t in_flight() {
+    auto open = journal_.open_orders();
+    if (!open) return 0;
+    return static_cast<std::size_t>(std::count_if(open->begin(), open->end(),
+                                                  [&](const OrderRecord& r) { return r.account == endpoint_.name; }));
+  }
+
+ private:
+  struct Job {
+    enum class Kind : std::uint8_t { place, cancel } kind = Kind::place;
+    OrderRequest request;
+    std::string client_id;
+    Symbol symbol;
+    std::int64_t received_ns = 0;
+  };
+
+  void notice(const std::string& text) {
+    spdlog::warn("{}", text);
+    if (options_.on_notice) options_.on_notice(text);
+  }
+
+  bool enqueue(Job job) {
+    {
+      std::lock_guard lock(mutex_);
+      if (jobs_.size() >= options_.order_queue_capacity) return false;
+      jobs_.push_back(std::move(job));
+    }
+    cv_.notify_one();
+    return true;
+  }
+
+  // Journal first; the bots see only what moved an order forward.
+  void apply(const OrderUpdate& update) {
+    auto changed = journal_.record_update(update);
+    if (!changed) {
+      if (changed.error().code != ErrorCode::not_found) spdlog::error("order journal: {}", changed.error().message);
+      return;
+    }
+    if (!*changed) return;
+    if (update.status == OrderStatus::filled) ++fills_;
+    {
+      std::lock_guard lock(mutex_);
+      if (is_terminal(update.status)) {
+        sent_at_.erase(update.client_id);
+      } else {
+        sent_at_[update.client_id].second = std::chrono::steady_clock::now();
+      }
+    }
+    if (loop_ != nullptr) loop_->post_order_update(update);
+  }
+
+  // Asks the venue for an order's state and applies it. `unsent`: the venue never acknowledged
+  // it, so not knowing it means it never arrived.
+  void look_up(const std::string& client_id, const Symbol& symbol, bool unsent) {
+    auto found = trading_->find_order(endpoint_.market, symbol, client_id);
+    if (!found) {
+      spdlog::warn("account {}: looking up {}: {}", endpoint_.name, client_id, found.error().message);
+      return;
+    }
+    if (*found) {
+      if ((*found)->status != venue::TradeOrderStatus::unknown) apply(to_update(**found, clock_.now()));
+    } else if (unsent) {
+      apply(OrderUpdate{client_id, OrderStatus::rejected, {}, {}, {}, clock_.now(), "never reached the venue"});
+    }
+  }
+
+  void send(Job& job) {
+    if (job.kind == Job::Kind::cancel) {
+      auto ok = trading_->cancel_order(endpoint_.market, job.symbol, job.client_id);
+      if (!ok) look_up(job.client_id, job.symbol, false);  // filled or gone already: learn how it ended
+      return;
+    }
+    {
+      std::lock_guard lock(mutex_);
+      sent_at_[job.client_id] = {job.symbol, std::chrono::steady_clock::now()};
+    }
+    if (job.received_ns != 0) {
+      const std::int64_t ns = real_ns() - job.received_ns;
+      candle_to_order_.record_ns(ns);
+      if (options_.on_candle_to_order_ns) options_.on_candle_to_order_ns(ns);
+    }
+    auto ack = trading_->place_order(to_place(job.request, endpoint_.market));
+    if (ack) {
+      apply(OrderUpdate{job.client_id, OrderStatus::open, {}, {}, {}, clock_.now(), ""});
+      return;
+    }
+    const Error& e = ack.error();
+    spdlog::warn("account {}: order {} {} {}: {}", endpoint_.name, job.client_id, to_string(job.request.side), job.request.symbol,
+                 e.message);
+    if (e.code == ErrorCode::io_error || e.code == ErrorCode::timeout || e.code == ErrorCode::unavailable) {
+      // It may or may not have arrived: the venue decides (looked up at once, then polled).
+      look_up(job.client_id, job.symbol, true);
+      return;
+    }
+    ++refusals_;
+    apply(OrderUpdate{job.client_id, OrderStatus::rejected, {}, {}, {}, clock_.now(), e.message});
+  }
+
+  // Orders whose last report is older than poll_after: the stream may have missed one.
+  void poll() {
+    const auto now = std::chrono::steady_clock::now();
+    std::vector<std::pair<std::string, Symbol>> due;
+    {
+      std::lock_guard lock(mutex_);
+      for (auto& [id, entry] : sent_at_) {
+        if (now - entry.second >= options_.poll_after) {
+          due.emplace_back(id, entry.first);
+          entry.second = now;
+        }
+      }
+    }
+    for (const auto& [id, symbol] : due) look_up(id, symbol, false);
+  }
+
+  void run(std::stop_token stop) {
+    for (;;) {
+      Job job;
+      {
+        std::unique_lock lock(mutex_);
+        cv_.wait_for(lock, std::chrono::milliseconds(250), [&] { return !jobs_.empty() || stop.stop_requested(); });
+        if (jobs_.empty()) {
+          if (stop.stop_requested()) return;
+          lock.unlock();
+          poll();
+          continue;
+        }
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      send(job);
+    }
+  }
+
+  AccountEndpoint endpoint_;
+  std::unique_ptr<venue::VenueTrading> trading_;
+  OrderJournal& journal_;
+  Clock& clock_;
+  const LiveEngineOptions& options_;
+  std::vector<std::string> bots_;
+  TradingLoop* loop_ = nullptr;
+
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<Job> jobs_;  // guarded by mutex_; bounded by order_queue_capacity
+  std::map<std::string, std::pair<Symbol, std::chrono::steady_clock::time_point>> sent_at_;  // guarded by mutex_
+  std::atomic<std::uint64_t> orders_{0}, fills_{0}, refusals_{0}, stream_errors_{0};
+  observe::LatencyHistogram candle_to_order_;
+  std::jthread sender_;
+};
+
+Money signed_gross(const JournalPosition& p) {
+  const Money entry = notional(p.entry_price, p.exited);
+  return p.side == Side::buy ? p.exit_notional - entry : entry - p.exit_notional;
+}
+
+Status AccountSession::reconcile(std::vector<std::unique_ptr<Bot>>& bots, CapitalLedger& ledger, SymbolClaims& claims,
+                                 std::vector<std::string>& fixes) {
+  const std::string& acct = endpoint_.name;
+  auto fix = [&](std::string text) {
+    spdlog::info("reconcile: {}", text);
+    fixes.push_back(std::move(text));
+  };
+  // 1. Orders in flight when the engine stopped: the venue says how they ended.
+  auto open = journal_.open_orders();
+  if (!open) return std::unexpected(open.error());
+  std::set<std::string> journaled;
+  for (const OrderRecord& r : *open) {
+    if (r.account != acct) continue;
+    auto found = with_retries([&] { return trading_->find_order(endpoint_.market, r.request.symbol, r.client_id); });
+    if (!found) return make_error(found.error().code, "account {}: looking up order {}: {}", acct, r.client_id, found.error().message);
+    if (*found && ((*found)->status == venue::TradeOrderStatus::open || (*found)->status == venue::TradeOrderStatus::partially_filled)) {
+      // Still working: its bot no longer waits for it.
+      if (auto c = with_retries([&] { return trading_->cancel_order(endpoint_.market, r.request.symbol, r.client_id); });
+          !c && c.error().code != ErrorCode::not_found) {
+        return make_error(c.error().code, "account {}: cancelling order {}: {}", acct, r.client_id, c.error().message);
+      }
+      found = with_retries([&] { return trading_->find_order(endpoint_.market, r.request.symbol, r.client_id); });
+      if (!found) return std::unexpected(found.error());
+      fix(fmt::format("{}: order {} ({} {}) was still working on the venue: cancelled", r.bot, r.client_id,
+                      to_string(r.request.purpose), r.request.symbol));
+    }
+    OrderUpdate u = *found ? to_update(**found, clock_.now())
+                           : OrderUpdate{r.client_id, OrderStatus::rejected, {}, {}, {}, clock_.now(), "never reached the venue"};
+    if (!is_terminal(u.status)) u.status = u.filled.is_positive() ? OrderStatus::cancelled : OrderStatus::rejected;
+    (void)journal_.record_update(u);
+    fix(fmt::format("{}: order {} ({} {} {}) in flight at the last stop: {} ({} filled)", r.bot, r.client_id,
+                    to_string(r.request.purpose), to_string(r.request.side), r.request.symbol, to_string(u.status), u.filled));
+  }
+  for (const OrderRecord& r : *open) journaled.insert(r.client_id);
+  // 2. Orders the venue has open that the journal does not know: ours (a lost journal) are
+  // cancelled; others' (another engine, a human) are left alone.
+  auto venue_open = with_retries([&] { return trading_->open_orders(endpoint_.market, std::nullopt); });
+  if (!venue_open) return make_error(venue_open.error().code, "account {}: open orders: {}", acct, venue_open.error().message);
+  for (const auto& o : *venue_open) {
+    if (auto owner = bot_of(o.client_id, bots_)) {
+      (void)with_retries([&] { return trading_->cancel_order(endpoint_.market, o.symbol, o.client_id); });
+      const bool known = journaled.contains(o.client_id);
+      fix(fmt::format("{}: order {} on {} was open on the venue{}: cancelled", *owner, o.client_id, o.symbol,
+                      known ? "" : " but not in the journal"));
+    } else {
+      fix(fmt::format("account {}: order {} on {} is not this engine's: left alone", acct,
+                      o.client_id.empty() ? o.order_id : o.client_id, o.symbol));
+    }
+  }
+  // 3. Positions: journal (per bot) against the venue (net per symbol) and the ledger.
+  auto venue_positions = with_retries([&] { return trading_->positions(std::nullopt); });
+  if (!venue_positions) return make_error(venue_positions.error().code, "account {}: positions: {}", acct, venue_positions.error().message);
+  std::map<Symbol, std::int64_t> venue_net;  // raw signed quantity
+  for (const auto& p : *venue_positions) {
+    if (p.size.is_positive()) venue_net[p.symbol] += p.side == venue::TradeSide::buy ? p.size.raw() : -p.size.raw();
+  }
+  const LedgerState state = ledger.state();
+  std::map<std::pair<std::string, Symbol>, std::int64_t> ledger_position;  // (bot, symbol) -> position id
+  for (const auto& [id, p] : state.positions()) ledger_position[{p.bot, p.symbol}] = id;
+  std::map<Symbol, std::int64_t> journal_net;
+  struct Found {
+    Bot* bot;
+    JournalPosition position;
+  };
+  std::vector<Found> positions;
+  for (auto& bot : bots) {
+    if (std::find(bots_.begin(), bots_.end(), bot->name()) == bots_.end()) continue;
+    auto orders = journal_.orders_of(bot->name());
+    if (!orders) return std::unexpected(orders.error());
+    std::vector<JournalPosition> closed;
+    for (auto& p : positions_from_orders(*orders, &closed)) {
+      journal_net[p.symbol] += p.side == Side::buy ? p.quantity.raw() : -p.quantity.raw();
+      positions.push_back(Found{bot.get(), std::move(p)});
+    }
+    // A position closed on the venue whose release the ledger never saw (a crash in between).
+    for (const JournalPosition& p : closed) {
+      auto it = ledger_position.find({bot->name(), p.symbol});
+      if (it == ledger_position.end()) continue;
+      bool still_open = false;
+      for (const Found& f : positions) still_open |= f.bot == bot.get() && f.position.symbol == p.symbol;
+      if (still_open) continue;
+      if (auto r = ledger.release(PositionId{it->second}, signed_gross(p), p.exit_fees); !r) {
+        return make_error(r.error().code, "{}: releasing the ledger position of {}: {}", bot->name(), p.symbol, r.error().message);
+      }
+      ledger_position.erase(it);
+      fix(fmt::format("{}: position in {} had closed ({} exited) but the ledger still held it: released with PnL {}", bot->name(),
+                      p.symbol, p.exited, signed_gross(p) - p.exit_fees));
+    }
+  }
+  for (Found& f : positions) {
+    JournalPosition& p = f.position;
+    const std::int64_t venue_q = venue_net.contains(p.symbol) ? venue_net[p.symbol] : 0;
+    if (venue_q != journal_net[p.symbol]) {
+      claims.claim("reconcile", p.symbol);
+      fix(fmt::format("{}: {} held {} {} per the journal but the venue holds {}: not resumed, the symbol is left alone",
+                      f.bot->name(), p.symbol, p.quantity, to_string(p.side), Quantity::from_raw(venue_q)));
+      continue;
+    }
+    Position pos;
+    pos.symbol = p.symbol;
+    pos.side = p.side;
+    pos.quantity = p.quantity;
+    pos.initial_quantity = p.entered;
+    pos.entry_price = p.entry_price;
+    pos.entry_notional = notional(p.entry_price, p.entered);
+    pos.entry_fees = p.entry_fees;
+    pos.realized_gross = signed_gross(p);
+    pos.exit_fees = p.exit_fees;
+    pos.exit_notional = p.exit_notional;
+    pos.stop_loss = p.stop_loss;
+    pos.take_profit = p.take_profit;
+    pos.opened_at = p.opened;
+    pos.entry_bar = p.entry_bar;
+    pos.entry_reason = "restored after a restart";
+    pos.last_price = p.entry_price;
+    if (auto it = ledger_position.find({f.bot->name(), p.symbol}); it != ledger_position.end()) {
+      pos.ledger_id = PositionId{it->second};
+      ledger_position.erase(it);
+    } else {
+      // Filled while the engine was down (its reservation was reaped): book it now.
+      auto reservation = ledger.reserve(f.bot->name(), p.symbol, pos.entry_notional + p.entry_fees);
+      if (!reservation) {
+        claims.claim("reconcile", p.symbol);
+        fix(fmt::format("{}: {} {} {} filled while the engine was down, but the ledger refuses it ({}): not resumed",
+                        f.bot->name(), p.symbol, p.quantity, to_string(p.side), reservation.error().message));
+        continue;
+      }
+      auto id = reservation->commit(pos.entry_notional, p.entry_fees);
+      if (!id) return std::unexpected(id.error());
+      pos.ledger_id = *id;
+      fix(fmt::format("{}: {} {} {} filled while the engine was down: booked in the ledger", f.bot->name(), p.symbol, p.quantity,
+                      to_string(p.side)));
+    }
+    if (auto ok = f.bot->trader().restore_position(std::move(pos)); !ok) {
+      fix(fmt::format("{}: {}: not resumed", f.bot->name(), ok.error().message));
+      continue;
+    }
+    fix(fmt::format("{}: resumed {} {} {} at {}", f.bot->name(), to_string(p.side), p.quantity, p.symbol, p.entry_price));
+  }
+  // Ledger positions of this account's bots that no journal position backs (a journal lost).
+  for (const auto& [key, id] : ledger_position) {
+    if (std::find(bots_.begin(), bots_.end(), key.first) == bots_.end()) continue;
+    fix(fmt::format("{}: the ledger holds a position in {} that neither the journal nor the venue backs: left for `twinstar "
+                    "capital` to settle",
+                    key.first, key.second));
+  }
+  for (const auto& [symbol, q] : venue_net) {
+    if (journal_net.contains(symbol)) continue;
+    claims.claim("reconcile", symbol);
+    fix(fmt::format("account {}: the venue holds {} {} that no bot of this engine opened: left alone, no bot trades it",
+                    acct, Quantity::from_raw(q < 0 ? -q : q), symbol));
+  }
+  return {};
+}
+
+// The feed's consumer: every candle into the store, closed ones on to the bots.
+class EngineSink final : public feed::CandleConsumer {
+ public:
+  EngineSink(store::CandleStore& store, TradingLoop& loop) : store_(store), loop_(loop) {}
+  void on_candle(const SeriesKey& key, const Candle& candle) override {
+    if (auto ok = store_.append(key, candle); !ok) {
+      spdlog::warn("store refused {} {}: {}", key.symbol, format_iso8601(candle.open_time), ok.error().message);
+    }
+    if (candle.closed) loop_.post_candle(key, candle);
+  }
+
+ private:
+  store::CandleStore& store_;
+  TradingLoop& loop_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<venue::VenueTrading>> make_venue_trading(const AccountEndpoint& a, std::shared_ptr<VenueLimiter> limiter,
+                                                                Clock& clock) {
+  if (a.exchange == Exchange::bybit) {
+    venue::bybit::BybitTradingOptions o;
+    o.rest_url = a.rest_url;
+    o.private_ws_url = a.private_ws_url;
+    o.api_key = a.api_key;
+    o.api_secret = a.api_secret;
+    auto t = venue::bybit::BybitTrading::create(std::move(o), std::move(limiter), clock);
+    if (!t) return std::unexpected(t.error());
+    return std::unique_ptr<venue::VenueTrading>(std::move(*t));
+  }
+  if (a.exchange == Exchange::binance && a.market == Market::linear) {
+    venue::binance::BinanceTradingOptions o;
+    o.rest_url = a.rest_url;
+    o.private_ws_base = a.private_ws_url;
+    o.api_key = a.api_key;
+    o.api_secret = a.api_secret;
+    auto t = venue::binance::BinanceUsdmTrading::create(std::move(o), std::move(limiter), clock);
+    if (!t) return std::unexpected(t.error());
+    return std::unique_ptr<venue::VenueTrading>(std::move(*t));
+  }
+  return make_error(ErrorCode::config_error, "account {}: live trading on {} {} is not supported (Bybit, Binance USDⓈ-M)", a.name,
+                    to_string(a.exchange), to_string(a.market));
+}
+
+Status run_live_engine(const LiveEngineOptions& options, std::stop_token stop,
+                       const std::function<void(const EngineStatus&)>& report) {
+  if (options.clock == nullptr) return make_error(ErrorCode::invalid_argument, "run_live_engine: no clock");
+  Clock& clock = *options.clock;
+  if (options.bots.empty()) return make_error(ErrorCode::config_error, "config: no [[bots]] to run");
+  if (auto ok = validate_bots(options.bots, "config"); !ok) return ok;
+  if (auto ok = validate_bots_against_capital(options.bots, options.capital, "config"); !ok) return ok;
+  std::map<std::string, const AccountEndpoint*> accounts;
+  for (const auto& a : options.accounts) accounts[a.name] = &a;
+  for (const auto& b : options.bots) {
+    auto it = accounts.find(b.account);
+    if (it == accounts.end()) return make_error(ErrorCode::config_error, "bot {}: no [[accounts]] entry named {}", b.name, b.account);
+    if (it->second->exchange != b.exchange || it->second->market != b.market) {
+      return make_error(ErrorCode::config_error, "bot {}: trades {} {} but account {} is {} {}", b.name, to_string(b.exchange),
+                        to_string(b.market), b.account, to_string(it->second->exchange), to_string(it->second->market));
+    }
+  }
+
+  // Shared services.
+  RateLimiterRegistry limiters(clock);
+  if (auto ok = configure_rate_limits(limiters, options.rate_limits, "config"); !ok) return ok;
+  std::error_code ec;
+  for (const char* dir : {"capital", "state"}) {
+    std::filesystem::create_directories(options.data_dir / dir, ec);
+    if (ec) return make_error(ErrorCode::io_error, "cannot create {}: {}", (options.data_dir / dir).string(), ec.message());
+  }
+  auto ledger = CapitalLedger::open(
+      options.data_dir / "capital" / (std::string(to_string(options.capital.exchange)) + ".ledger.sqlite"),
+      ledger_options(options.capital), clock);
+  if (!ledger) return std::unexpected(ledger.error());
+  auto journal = OrderJournal::open(options.data_dir / "state" / "orders.sqlite");
+  if (!journal) return std::unexpected(journal.error());
+  std::set<SeriesKey> watched;
+  for (const auto& b : options.bots) {
+    for (const auto& s : b.symbols) {
+      auto symbol = Symbol::parse(s);
+      if (!symbol) return make_error(ErrorCode::config_error, "bot {}: bad symbol '{}': {}", b.name, s, symbol.error().message);
+      watched.insert(SeriesKey{b.exchange, b.market, *symbol, b.interval});
+    }
+  }
+  store::StoreOptions store_options;
+  store_options.data_dir = options.data_dir;
+  store_options.max_resident_series = std::max(store_options.max_resident_series, 2 * watched.size());
+  auto candles = store::CandleStore::open(store_options, clock);
+  if (!candles) return std::unexpected(candles.error());
+
+  TradingLoop loop(clock, RealClock::instance());
+
+  // Accounts: trading adapters, time sync, sessions.
+  std::map<std::string, std::unique_ptr<AccountSession>> sessions;
+  std::map<std::string, std::shared_ptr<VenueLimiter>> account_limiters;
+  for (const auto& b : options.bots) {
+    if (sessions.contains(b.account)) continue;
+    const AccountEndpoint& a = *accounts.at(b.account);
+    auto limiter = limiters.limiter(a.exchange, a.name);
+    if (!limiter) return std::unexpected(limiter.error());
+    auto trading = make_venue_trading(a, *limiter, clock);
+    if (!trading) return std::unexpected(trading.error());
+    auto offset = with_retries([&] { return (*trading)->sync_time(); });
+    if (!offset) return make_error(offset.error().code, "account {}: {}", a.name, offset.error().message);
+    account_limiters[a.name] = *limiter;
+    sessions[a.name] = std::make_unique<AccountSession>(a, std::move(*trading), **journal, clock, options);
+  }
+
+  // Bots, each sending through its account's session.
+  SymbolClaims claims;
+  std::vector<std::unique_ptr<Bot>> bots;
+  std::map<std::string, std::vector<std::string>> bots_of_account;
+  for (const auto& c : options.bots) {
+    auto bot = make_bot(c, *ledger, *sessions.at(c.account), clock, claims);
+    if (!bot) return std::unexpected(bot.error());
+    if (options.on_trade) (*bot)->trader().on_trade = options.on_trade;
+    bots_of_account[c.account].push_back(c.name);
+    bots.push_back(std::move(*bot));
+  }
+  for (auto& [name, session] : sessions) session->set_bots(bots_of_account[name]);
+
+  // What the venue accepts per symbol; a symbol it does not list fails here, before any order.
+  auto learn_rules = [&](Bot& bot, const BotConfig& config) -> Status {
+    AccountSession& session = *sessions.at(config.account);
+    for (const SeriesKey& key : bot.subscriptions()) {
+      auto rules = with_retries([&] { return session.trading().instrument_rules(key.market, key.symbol); });
+      if (!rules) return make_error(rules.error().code, "bot {}: {}", bot.name(), rules.error().message);
+      if (!rules->trading) return make_error(ErrorCode::config_error, "bot {}: {} is listed but not trading", bot.name(), key.symbol);
+      bot.trader().set_symbol_lot(key.symbol, rules->qty_step, rules->min_notional);
+    }
+    return {};
+  };
+  for (std::size_t i = 0; i < bots.size(); ++i) {
+    if (auto ok = learn_rules(*bots[i], options.bots[i]); !ok) return ok;
+  }
+
+  // History: recent closed candles of every watched series, into the store and the strategies.
+  // A symbol the venue does not list fails here, before any order.
+  std::map<std::pair<Exchange, Market>, std::unique_ptr<feed::KlineFetcher>> fetchers;
+  std::map<std::pair<Exchange, Market>, const AccountEndpoint*> public_endpoint;
+  for (const auto& a : options.accounts) public_endpoint.try_emplace({a.exchange, a.market}, &a);
+  std::mutex fetch_mutex;  // fetchers are one-thread-at-a-time; control jobs may fetch too
+  auto history_of = [&](const SeriesKey& key) -> Result<std::vector<Candle>> {
+    std::lock_guard lock(fetch_mutex);
+    auto& fetcher = fetchers[{key.exchange, key.market}];
+    if (!fetcher) {
+      const AccountEndpoint& a = *public_endpoint.at({key.exchange, key.market});
+      auto limiter = limiters.limiter(a.exchange, "public");
+      if (!limiter) return std::unexpected(limiter.error());
+      auto f = feed::KlineFetcher::create(a.exchange, a.market, a.rest_url, *limiter, clock);
+      if (!f) return std::unexpected(f.error());
+      fetcher = std::move(*f);
+    }
+    const Timestamp current_open = interval_floor(key.interval, clock.now());
+    const Timestamp from = current_open - interval_length(key.interval) * static_cast<std::int64_t>(options.warmup_candles);
+    auto got = fetcher->fetch_all(key, floor_ms(from), floor_ms(current_open), stop);
+    if (!got) return make_error(got.error().code, "{} {} {}: {}", to_string(key.exchange), key.symbol, key.interval, got.error().message);
+    std::erase_if(*got, [](const Candle& c) { return !c.closed; });
+    return got;
+  };
+  auto warm = [&](Bot& bot, const SeriesKey& key, bool into_store) -> Status {
+    auto history = history_of(key);
+    if (!history) return std::unexpected(history.error());
+    for (const Candle& c : *history) {
+      if (into_store) (void)(*candles)->append(key, c);
+      bot.warm_up(key, c);
+    }
+    return {};
+  };
+  {
+    std::set<SeriesKey> stored;
+    for (auto& bot : bots) {
+      for (const SeriesKey& key : bot->subscriptions()) {
+        if (auto ok = warm(*bot, key, stored.insert(key).second); !ok) return make_error(ok.error().code, "bot {}: {}", bot->name(), ok.error().message);
+      }
+      bot->flush();
+    }
+  }
+
+  // Reconcile before anything trades.
+  std::vector<std::string> fixes;
+  for (auto& [name, session] : sessions) {
+    if (auto ok = session->reconcile(bots, *ledger, claims, fixes); !ok) return ok;
+  }
+  if (options.on_notice) {
+    if (fixes.empty()) options.on_notice("reconcile: journal, ledger and venue agree; nothing to fix");
+    for (const auto& f : fixes) options.on_notice("reconcile: " + f);
+  }
+
+  for (auto& bot : bots) loop.add_bot(std::move(bot));
+  bots.clear();
+
+  // One market feed per venue and market, every watched series subscribed once.
+  auto sink = std::make_shared<EngineSink>(**candles, loop);
+  std::map<std::pair<Exchange, Market>, std::unique_ptr<feed::MarketFeed>> feeds;
+  std::set<SeriesKey> subscribed;
+  auto subscribe = [&](const SeriesKey& key) -> Status {
+    if (!subscribed.insert(key).second) return {};
+    auto& f = feeds[{key.exchange, key.market}];
+    if (!f) {
+      const AccountEndpoint& a = *public_endpoint.at({key.exchange, key.market});
+      feed::FeedOptions fo;
+      fo.exchange = a.exchange;
+      fo.market = a.market;
+      fo.endpoints = {a.rest_url, a.public_ws_url};
+      fo.last_stored = feed::last_stored_in(**candles);
+      fo.stale_after = options.feed_stale_after;
+      auto created = feed::MarketFeed::create(std::move(fo), limiters, clock);
+      if (!created) return std::unexpected(created.error());
+      f = std::move(*created);
+      if (auto ok = f->start(); !ok) return ok;
+    }
+    auto id = f->subscribe(key.symbol, key.interval, sink);
+    if (!id) return std::unexpected(id.error());
+    return {};
+  };
+  for (const SeriesKey& key : watched) {
+    if (auto ok = subscribe(key); !ok) return ok;
+  }
+
+  auto status = [&] {
+    EngineStatus s;
+    s.sim_time = clock.now();
+    s.capital = ledger->stats();
+    if (!account_limiters.empty()) s.limiter = account_limiters.begin()->second->stats().summary();
+    s.data = (*candles)->get_stats();
+    FeedSummary fs;
+    for (const auto& [k, f] : feeds) {
+      const auto st = f->stats();
+      fs.connections += st.connections_open;
+      fs.reconnects += st.reconnects;
+      fs.closed_candles += st.closed_candles;
+      fs.gaps += st.gaps;
+      fs.gap_candles_filled += st.gap_candles_filled;
+      fs.queue_depth += st.queue.depth;
+      s.gaps += st.venue_gap_candles;
+    }
+    s.feed = fs;
+    for (const auto& [n, session] : sessions) {
+      s.orders += session->orders();
+      s.fills += session->fills();
+      s.limiter_refusals += session->refusals();
+      s.candle_to_order_p50_ns = std::max(s.candle_to_order_p50_ns, session->candle_to_order().quantile_ns(0.5));
+      s.candle_to_order_p99_ns = std::max(s.candle_to_order_p99_ns, session->candle_to_order().quantile_ns(0.99));
+    }
+    for (const auto& bot : loop.bots()) s.bots.push_back(bot_status(*bot));
+    return s;
+  };
+
+  auto config_of = [&](const Bot& bot) -> const BotConfig& {
+    for (const auto& c : options.bots) {
+      if (c.name == bot.name()) return c;
+    }
+    return options.bots.front();  // unreachable: every bot came from a config entry
+  };
+  class Host final : public BotControl::Host {
+   public:
+    std::function<EngineStatus()> status_fn;
+    std::function<Status(const SeriesKey&)> listed_fn;
+    std::function<Status(Bot&, const std::vector<SeriesKey>&)> watch_fn;
+    store::CandleStore* store = nullptr;
+    EngineStatus status() override { return status_fn(); }
+    Status check_listed(const SeriesKey& key) override { return listed_fn(key); }
+    void watch(Bot& bot, const std::vector<SeriesKey>& added) override {
+      if (auto ok = watch_fn(bot, added); !ok) spdlog::error("bot {}: watching new symbols: {}", bot.name(), ok.error().message);
+    }
+    void rewarm(Bot& bot) override {
+      for (const SeriesKey& key : bot.subscriptions()) {
+        auto snap = store->snapshot(key);
+        if (!snap) continue;
+        for (const Candle& c : snap->closed) bot.warm_up(key, c);
+      }
+    }
+  } host;
+  host.status_fn = status;
+  host.store = candles->get();
+  host.listed_fn = [&](const SeriesKey& key) -> Status {
+    for (auto& [name, session] : sessions) {
+      if (session->endpoint().exchange != key.exchange || session->endpoint().market != key.market) continue;
+      auto rules = with_retries([&] { return session->trading().instrument_rules(key.market, key.symbol); });
+      if (!rules) return std::unexpected(rules.error());
+      if (!rules->trading) return make_error(ErrorCode::invalid_argument, "{} is listed but not trading", key.symbol);
+      return {};
+    }
+    return make_error(ErrorCode::invalid_argument, "no account trades {} {}", to_string(key.exchange), to_string(key.market));
+  };
+  host.watch_fn = [&](Bot& bot, const std::vector<SeriesKey>& added) -> Status {
+    AccountSession& session = *sessions.at(config_of(bot).account);
+    for (const SeriesKey& key : added) {
+      if (auto rules = with_retries([&] { return session.trading().instrument_rules(key.market, key.symbol); })) {
+        bot.trader().set_symbol_lot(key.symbol, rules->qty_step, rules->min_notional);
+      }
+      if (auto ok = warm(bot, key, true); !ok) return ok;
+      if (auto ok = subscribe(key); !ok) return ok;
+    }
+    loop.refresh_routes();
+    return {};
+  };
+  BotControl control(loop.bots(), host);
+
+  loop.start();
+  for (auto& [name, session] : sessions) session->start(loop);
+
+  const Timestamp trading_start = clock.now();
+  const Timestamp end = options.duration ? trading_start + *options.duration : Timestamp::max();
+  Timestamp next_report = trading_start + options.report_every;
+  auto next_flush = std::chrono::steady_clock::now() + options.flush_every;
+  auto report_now = [&] {
+    if (!report) return;
+    EngineStatus s;
+    if (loop.call([&] { s = status(); })) report(s);
+  };
+  report_now();
+  while (!stop.stop_requested() && clock.now() < end) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (options.mailbox != nullptr && options.mailbox->depth() > 0) {
+      (void)loop.call([&] { options.mailbox->run_pending(control); }, std::chrono::seconds(30));
+    }
+    if (std::chrono::steady_clock::now() >= next_flush) {
+      if (auto flushed = (*candles)->flush(); !flushed) spdlog::error("candle flush failed: {}", flushed.error().message);
+      next_flush = std::chrono::steady_clock::now() + options.flush_every;
+    }
+    if (clock.now() >= next_report) {
+      report_now();
+      next_report += options.report_every;
+    }
+  }
+
+  // Stop: no new signals, optionally flatten, let in-flight orders settle, then persist.
+  if (options.mailbox != nullptr) options.mailbox->close();
+  (void)loop.call([&] {
+    for (auto& bot : loop.bots()) {
+      bot->stop();
+      if (!options.close_on_stop) continue;
+      std::vector<Symbol> held;
+      for (const auto& [symbol, p] : bot->trader().positions()) {
+        if (!p.exit_order) held.push_back(symbol);
+      }
+      for (const Symbol& s : held) (void)bot->trader().close(s, OrderPurpose::end_of_run);
+    }
+  });
+  const auto settle_until = std::chrono::steady_clock::now() + options.settle_timeout;
+  for (;;) {
+    std::size_t in_flight = 0;
+    for (auto& [n, session] : sessions) in_flight += session->in_flight();
+    bool exits_pending = false;
+    if (options.close_on_stop) {
+      (void)loop.call([&] {
+        for (auto& bot : loop.bots()) exits_pending |= !bot->trader().positions().empty();
+      });
+    }
+    if ((in_flight == 0 && !exits_pending) || std::chrono::steady_clock::now() >= settle_until) {
+      if (in_flight > 0 && options.on_notice) {
+        options.on_notice(fmt::format("stop: {} order(s) still in flight after {} ms; the next start reconciles them", in_flight,
+                                      options.settle_timeout.count()));
+      }
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  for (auto& [k, f] : feeds) f->stop();
+  for (auto& [n, session] : sessions) session->stop();
+  report_now();
+  loop.stop();
+  if (auto flushed = (*candles)->flush(); !flushed) return std::unexpected(flushed.error());
+  return {};
+}
+
+}  // namespace twinstar
