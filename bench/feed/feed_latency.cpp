@@ -1,13 +1,16 @@
 // Frame-to-consumer latency on loopback: a Beast server pushes Bybit kline frames for 50
 // symbols to a MarketFeed; each frame carries its send time (µs since start, in the volume
 // field) and the consumer records now − sent. Prints p50/p99/max and the frame rate.
-//   build/release/bench/feed/feed_latency [seconds=3] [frames_per_ms=5]
+//   build/release/bench/feed/feed_latency [seconds=3] [frames_per_ms=5] [nagle]
+// "nagle" leaves Nagle's algorithm on for the server's sockets (the behaviour before
+// ServerOptions::tcp_no_delay), to measure the difference in one run.
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -63,8 +66,11 @@ class LatencyRecorder final : public feed::CandleConsumer {
 int main(int argc, char** argv) {
   const int seconds = argc > 1 ? std::atoi(argv[1]) : 3;
   const int per_ms = argc > 2 ? std::atoi(argv[2]) : 5;
+  const bool nagle = argc > 3 && std::string_view(argv[3]) == "nagle";
   Pusher pusher;
-  net::Server server(net::ServerOptions{}, pusher);
+  net::ServerOptions so;
+  so.tcp_no_delay = !nagle;
+  net::Server server(so, pusher);
   if (!server.start()) return 1;
   RealClock& clock = RealClock::instance();
   RateLimiterRegistry registry(clock);
@@ -88,6 +94,7 @@ int main(int argc, char** argv) {
   }
   std::sort(v.begin(), v.end());
   const auto st = (*f)->stats();
+  std::printf("server sockets: %s\n", nagle ? "Nagle on (before)" : "TCP_NODELAY");
   std::printf("frames %llu in %d s (%.0f/s), delivered %zu, coalesced %llu\n", (unsigned long long)st.frames, seconds,
               double(st.frames) / seconds, v.size(), (unsigned long long)st.queue.coalesced);
   std::printf("frame-to-consumer latency: p50 %lld us, p99 %lld us, max %lld us\n", (long long)v[v.size() / 2],
