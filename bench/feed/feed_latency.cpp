@@ -1,13 +1,18 @@
 // Frame-to-consumer latency on loopback: a Beast server pushes Bybit kline frames for 50
 // symbols to a MarketFeed; each frame carries its send time (µs since start, in the volume
 // field) and the consumer records now − sent. Prints p50/p99/max and the frame rate.
-//   build/release/bench/feed/feed_latency [seconds=3] [frames_per_ms=5]
+//   build/release/bench/feed/feed_latency [seconds=3] [frames_per_ms=5] [nagle|socket]
+// "nagle" leaves Nagle's algorithm on for the server's sockets (the behaviour before
+// ServerOptions::tcp_no_delay), to measure the difference in one run. "socket" reads the frames
+// with a bare net::WsClient on the calling thread (no codec, queue or dispatcher): the
+// transport's share of the latency.
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -16,6 +21,7 @@
 #include "core/clock.hpp"
 #include "feed/market_feed.hpp"
 #include "net/server.hpp"
+#include "net/ws_client.hpp"
 
 namespace {
 
@@ -63,9 +69,33 @@ class LatencyRecorder final : public feed::CandleConsumer {
 int main(int argc, char** argv) {
   const int seconds = argc > 1 ? std::atoi(argv[1]) : 3;
   const int per_ms = argc > 2 ? std::atoi(argv[2]) : 5;
+  const bool nagle = argc > 3 && std::string_view(argv[3]) == "nagle";
   Pusher pusher;
-  net::Server server(net::ServerOptions{}, pusher);
+  net::ServerOptions so;
+  so.tcp_no_delay = !nagle;
+  net::Server server(so, pusher);
   if (!server.start()) return 1;
+  if (argc > 3 && std::string_view(argv[3]) == "socket") {
+    auto ws = net::WsClient::connect(fmt::format("ws://127.0.0.1:{}/v5/public/linear", server.port()));
+    if (!ws || !(*ws)->send(R"({"op":"subscribe"})")) return 1;
+    server.every(std::chrono::milliseconds(1), [&] { pusher.push(per_ms); });
+    std::vector<std::int64_t> v;
+    v.reserve(2'000'000);
+    const auto end = Steady::now() + std::chrono::seconds(seconds);
+    while (Steady::now() < end) {
+      auto m = (*ws)->read(std::chrono::milliseconds(100));
+      if (!m) continue;
+      const auto at = micros_now();
+      const auto k = m->find(R"("volume":")");
+      if (k != std::string::npos) v.push_back(at - std::atoll(m->c_str() + k + 10));
+    }
+    server.stop();
+    if (v.empty()) return 1;
+    std::sort(v.begin(), v.end());
+    std::printf("bare socket read: %zu frames, latency p50 %lld us, p99 %lld us, max %lld us\n", v.size(),
+                (long long)v[v.size() / 2], (long long)v[v.size() * 99 / 100], (long long)v.back());
+    return 0;
+  }
   RealClock& clock = RealClock::instance();
   RateLimiterRegistry registry(clock);
   feed::FeedOptions o;
@@ -88,6 +118,7 @@ int main(int argc, char** argv) {
   }
   std::sort(v.begin(), v.end());
   const auto st = (*f)->stats();
+  std::printf("server sockets: %s\n", nagle ? "Nagle on (before)" : "TCP_NODELAY");
   std::printf("frames %llu in %d s (%.0f/s), delivered %zu, coalesced %llu\n", (unsigned long long)st.frames, seconds,
               double(st.frames) / seconds, v.size(), (unsigned long long)st.queue.coalesced);
   std::printf("frame-to-consumer latency: p50 %lld us, p99 %lld us, max %lld us\n", (long long)v[v.size() / 2],

@@ -73,6 +73,12 @@ Status KlineFetcher::get_page(const SeriesKey& series, const venue::KlineRequest
     auto answer = http_->get(target);
     if (!answer) {
       last = answer.error();
+      if (last.code == ErrorCode::unavailable && attempt < options_.max_attempts) {
+        // The venue closed a kept-alive connection under the request; the next attempt opens a
+        // fresh one at once, with its own grant (the failed one may have been counted).
+        ++stats_.retries;
+        continue;
+      }
     } else {
       std::vector<HttpHeader> headers;
       headers.reserve(answer->headers.size());

@@ -68,6 +68,9 @@ inline Status connect_tcp(asio::io_context& ioc, beast::tcp_stream& stream, cons
     return make_error(ErrorCode::timeout, "{}: TCP connect timed out", url.origin());
   }
   if (*connected) return make_error(ErrorCode::io_error, "{}: connect: {}", url.origin(), connected->message());
+  // Requests, orders and pings are small writes: send them now, not after the peer's delayed ACK.
+  error_code ignored;
+  stream.socket().set_option(tcp::no_delay(true), ignored);
   return {};
 }
 

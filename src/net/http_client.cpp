@@ -1,6 +1,11 @@
 // One of the two client translation units that include Boost.Beast (see client_io.hpp).
 #include "net/http_client.hpp"
 
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+
 #include <boost/beast/http.hpp>
 
 #include "net/client_io.hpp"
@@ -64,9 +69,22 @@ struct HttpClient::Impl {
     return {};
   }
 
+  // An idle kept-alive socket the server has closed (EOF pending) or written to out of turn is
+  // dropped before anything is sent on it: a fresh connection costs no request.
+  bool idle_connection_is_stale() {
+    auto& sock = lowest().socket();
+    pollfd p{sock.native_handle(), POLLIN, 0};
+    if (::poll(&p, 1, 0) <= 0) return false;
+    if (p.revents & (POLLERR | POLLHUP | POLLNVAL)) return true;
+    char c;
+    const auto n = ::recv(sock.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0) return true;                    // FIN
+    if (n < 0) return errno != EAGAIN && errno != EWOULDBLOCK;
+    return !secure.has_value();                 // TLS may hold session tickets; plain HTTP may not
+  }
+
   template <class Stream>
-  Result<HttpResult> exchange(Stream& stream, http::request<http::string_body>& req, bool& retryable) {
-    retryable = false;
+  Result<HttpResult> exchange(Stream& stream, http::request<http::string_body>& req, bool reused) {
     const auto deadline = std::chrono::steady_clock::now() + options.request_timeout;
     std::optional<error_code> wrote;
     http::async_write(stream, req, [&](error_code ec, std::size_t) { wrote = ec; });
@@ -75,8 +93,8 @@ struct HttpClient::Impl {
       return make_error(ErrorCode::timeout, "{} {}: writing the request timed out", url.origin(), req.target());
     }
     if (*wrote) {
-      retryable = true;
-      return make_error(ErrorCode::io_error, "{} {}: write: {}", url.origin(), req.target(), wrote->message());
+      return make_error(reused ? ErrorCode::unavailable : ErrorCode::io_error, "{} {}: write: {}", url.origin(),
+                        req.target(), wrote->message());
     }
     http::response_parser<http::string_body> parser;
     parser.body_limit(options.max_body_bytes);
@@ -89,10 +107,13 @@ struct HttpClient::Impl {
                         options.request_timeout.count());
     }
     if (*read) {
-      // A keep-alive connection the server closed while idle: the request never reached it.
-      retryable = *read == http::error::end_of_stream || *read == asio::error::connection_reset ||
-                  *read == asio::error::eof;
-      return make_error(ErrorCode::io_error, "{} {}: read: {}", url.origin(), req.target(), read->message());
+      // The server closed a reused connection without answering. Whether it read the request
+      // first cannot be known, so it is not resent here (it would reach the venue without a
+      // limiter grant, or place an order twice): the caller decides, with a new grant.
+      const bool closed = *read == http::error::end_of_stream || *read == asio::error::connection_reset ||
+                          *read == asio::error::eof;
+      return make_error(reused && closed ? ErrorCode::unavailable : ErrorCode::io_error, "{} {}: read: {}",
+                        url.origin(), req.target(), read->message());
     }
     auto res = parser.release();
     HttpResult out;
@@ -127,29 +148,24 @@ std::uint64_t HttpClient::connections_opened() const noexcept { return impl_->op
 Result<HttpResult> HttpClient::request(std::string_view method, std::string_view target, std::string_view body,
                                        const std::vector<Header>& headers) {
   auto& im = *impl_;
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    const bool reused = im.connected();
-    if (!reused) {
-      if (auto st = im.connect(); !st) return std::unexpected(st.error());
-    }
-    http::request<http::string_body> req{http::string_to_verb(method), target, 11};
-    req.set(http::field::host, host_header(im.url));
-    req.set(http::field::user_agent, im.options.user_agent);
-    req.keep_alive(true);
-    for (const auto& h : headers) req.set(h.name, h.value);
-    if (!body.empty() && req.find(http::field::content_type) == req.end()) {
-      req.set(http::field::content_type, "application/json");
-    }
-    req.body() = std::string(body);
-    req.prepare_payload();
-    bool retryable = false;
-    auto r = im.plain ? im.exchange(*im.plain, req, retryable) : im.exchange(*im.secure, req, retryable);
-    if (r) return r;
-    im.disconnect();
-    // Only a GET is retried: a POST (an order) might have reached the venue before the reset.
-    if (!(retryable && reused && attempt == 0 && method == "GET")) return r;
+  if (im.connected() && im.idle_connection_is_stale()) im.disconnect();
+  const bool reused = im.connected();
+  if (!reused) {
+    if (auto st = im.connect(); !st) return std::unexpected(st.error());
   }
-  return make_error(ErrorCode::io_error, "{} {}: request failed twice", im.url.origin(), target);
+  http::request<http::string_body> req{http::string_to_verb(method), target, 11};
+  req.set(http::field::host, host_header(im.url));
+  req.set(http::field::user_agent, im.options.user_agent);
+  req.keep_alive(true);
+  for (const auto& h : headers) req.set(h.name, h.value);
+  if (!body.empty() && req.find(http::field::content_type) == req.end()) {
+    req.set(http::field::content_type, "application/json");
+  }
+  req.body() = std::string(body);
+  req.prepare_payload();
+  auto r = im.plain ? im.exchange(*im.plain, req, reused) : im.exchange(*im.secure, req, reused);
+  if (!r) im.disconnect();
+  return r;
 }
 
 }  // namespace twinstar::net

@@ -34,8 +34,10 @@ struct HttpResult {
   std::string_view header(std::string_view name) const noexcept;
 };
 
-// Thread: one thread at a time (one client per worker); the connection is reused across calls
-// and reopened once when the server closed an idle keep-alive connection.
+// Thread: one thread at a time (one client per worker); the connection is reused across calls.
+// A request is sent at most once: an idle connection the server has already closed is replaced
+// before sending, and a failure after sending is returned, never retried here (every request
+// that reaches a venue must carry its own rate-limiter grant; a POST may be an order).
 class HttpClient {
  public:
   // `base_url` is "https://api.bybit.com" or "http://127.0.0.1:PORT"; its path is ignored.
@@ -48,7 +50,9 @@ class HttpClient {
   // `target` is path + query ("/v5/market/kline?category=linear&..."). Any HTTP status is a
   // result; only transport failures are errors.
   // Errors: timeout (connect or answer took too long), io_error (resolve, connect, TLS, read or
-  // write failed; the message names the origin and the step).
+  // write failed; the message names the origin and the step), unavailable (the server closed a
+  // reused keep-alive connection before answering: the request may or may not have reached it;
+  // an idempotent request may be retried with a new limiter grant, the connection is reopened).
   Result<HttpResult> request(std::string_view method, std::string_view target, std::string_view body = {},
                              const std::vector<Header>& headers = {});
   Result<HttpResult> get(std::string_view target, const std::vector<Header>& headers = {}) {

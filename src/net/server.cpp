@@ -337,6 +337,10 @@ void Server::Impl::do_accept() {
         socket.close(ignored);
       } else {
         ++counters.http_connections;
+        if (options.tcp_no_delay) {
+          error_code ignored;
+          socket.set_option(tcp::no_delay(true), ignored);
+        }
         auto session = std::make_shared<HttpSession>(*this, std::move(socket));
         std::erase_if(http_sessions, [](const auto& w) { return w.expired(); });
         http_sessions.push_back(session);

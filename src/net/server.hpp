@@ -56,6 +56,9 @@ struct ServerOptions {
   std::size_t max_ws_message = 64 * 1024;        // larger frames: close 1009 (message too big)
   std::size_t ws_send_queue_bytes = 8u << 20;    // per session; overflow closes it (slow consumer)
   std::chrono::seconds http_idle_timeout{60};    // keep-alive connections idle longer are closed
+  // TCP_NODELAY on accepted sockets: small frames leave at once. Without it Nagle holds each
+  // frame until the client's delayed ACK (up to 40 ms). false only to measure that (bench).
+  bool tcp_no_delay = true;
 };
 
 struct ServerCounters {

@@ -80,19 +80,20 @@ TEST(OkxLimits, cold_start_of_100_symbols_never_exceeds_20_history_requests_per_
   auto limiter = registry.limiter(Exchange::okx, "public", Market::linear);
   ASSERT_TRUE(limiter);
 
+  // 100 symbols, each 200 hourly candles that lie beyond /candles' 1,440 rows: history-candles.
+  // Read before the clock driver starts, so `to` is on the hour grid: exactly 200 opens each.
+  const auto to = floor_ms(clock.now()) - std::chrono::hours(2000);
+  const auto from = to - std::chrono::hours(200);
   std::atomic<bool> done{false};
-  // Simulated time runs at twice real pace: the venue counts arrivals, and a faster clock
-  // magnifies the client's scheduling delays (long under sanitizers) into bunched arrivals
-  // that no real network would produce (5x saw 21 in a window under ASan). Bounded at 60 s.
+  // Simulated time runs at real pace: the venue counts arrivals, and any faster clock would
+  // magnify the client's scheduling delays (long under sanitizers) into bunched arrivals that
+  // no real network would produce. Bounded at 60 s.
   std::thread driver([&] {
     for (int i = 0; i < 60'000 && !done; ++i) {
-      clock.advance(2ms);
+      clock.advance(1ms);
       std::this_thread::sleep_for(1ms);
     }
   });
-  // 100 symbols, each 200 hourly candles that lie beyond /candles' 1,440 rows: history-candles.
-  const auto to = floor_ms(clock.now()) - std::chrono::hours(2000);
-  const auto from = to - std::chrono::hours(200);
   std::atomic<std::int64_t> candles{0};
   std::atomic<int> failures{0};
   std::vector<std::thread> workers;
@@ -112,6 +113,8 @@ TEST(OkxLimits, cold_start_of_100_symbols_never_exceeds_20_history_requests_per_
           ADD_FAILURE() << got.error().message;
           continue;
         }
+        EXPECT_EQ(got->size(), 200u) << key.symbol << " after " << (*f)->stats().requests << " requests, "
+                                     << (*f)->stats().retries << " retries";
         candles += static_cast<std::int64_t>(got->size());
       }
     });

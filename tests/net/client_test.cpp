@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "closing_server.hpp"
 #include "net/http_client.hpp"
 #include "net/server.hpp"
 #include "net/url.hpp"
@@ -166,6 +167,50 @@ TEST_F(ClientFixture, ws_connect_fails_clearly_when_nothing_listens) {
   auto c = WsClient::connect(url);
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error().code, ErrorCode::io_error);
+}
+
+// A request is sent at most once: when the server reads it and closes the kept-alive connection
+// without answering, the client reports `unavailable` and does not resend (the resend would
+// reach the venue without a limiter grant, or place an order twice).
+TEST(HttpClientKeepAlive, a_request_the_server_read_before_closing_is_not_resent) {
+  twinstar::testing::ClosingServer server(2, twinstar::testing::ClosingServer::Close::after_reading_next, [](const std::string& t) { return t; });
+  auto c = HttpClient::create(fmt::format("http://127.0.0.1:{}", server.port()));
+  ASSERT_TRUE(c);
+  ASSERT_TRUE((*c)->get("/1"));
+  ASSERT_TRUE((*c)->get("/2"));
+  auto third = (*c)->get("/3");
+  ASSERT_FALSE(third);
+  EXPECT_EQ(third.error().code, ErrorCode::unavailable) << third.error().message;
+  EXPECT_EQ(server.requests_seen(), 3u);
+  auto fourth = (*c)->get("/4");  // a fresh connection
+  ASSERT_TRUE(fourth) << fourth.error().message;
+  EXPECT_EQ(fourth->body, "/4");
+  ASSERT_TRUE((*c)->get("/5"));
+  auto post = (*c)->request("POST", "/order", R"({"a":1})");
+  ASSERT_FALSE(post);
+  EXPECT_EQ(post.error().code, ErrorCode::unavailable);
+  EXPECT_EQ(server.requests_seen(), 6u);
+  EXPECT_EQ(server.unanswered(), 2u);
+  EXPECT_EQ((*c)->connections_opened(), 2u);
+}
+
+// An idle connection the server has already closed is replaced before the request is sent, so
+// the request neither fails nor costs a second send.
+TEST(HttpClientKeepAlive, an_idle_connection_the_server_closed_is_replaced_before_sending) {
+  twinstar::testing::ClosingServer server(2, twinstar::testing::ClosingServer::Close::silently, [](const std::string& t) { return t; });
+  auto c = HttpClient::create(fmt::format("http://127.0.0.1:{}", server.port()));
+  ASSERT_TRUE(c);
+  for (int i = 0; i < 6; ++i) {
+    if (i > 0 && i % 2 == 0) {  // the server has answered twice: wait until its FIN is out
+      for (int w = 0; w < 500 && server.silent_closes() < static_cast<std::uint64_t>(i / 2); ++w) std::this_thread::sleep_for(10ms);
+    }
+    auto r = (*c)->get(fmt::format("/{}", i));
+    ASSERT_TRUE(r) << i << ": " << r.error().message;
+    EXPECT_EQ(r->body, fmt::format("/{}", i));
+  }
+  EXPECT_EQ(server.requests_seen(), 6u);
+  EXPECT_EQ(server.unanswered(), 0u);
+  EXPECT_EQ((*c)->connections_opened(), 3u);
 }
 
 }  // namespace

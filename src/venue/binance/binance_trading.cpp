@@ -156,14 +156,26 @@ Result<Duration> BinanceUsdmTrading::sync_time() {
 
 Result<std::string> BinanceUsdmTrading::call(std::string_view method, std::string_view path, std::string params,
                                              const Cost& cost, Priority priority, bool sign) {
-  if (auto st = limiter_->acquire_for(cost, priority, options_.limiter_timeout); !st) {
-    return make_error(st.error().code, "{} {}: rate limiter: {}", method, path, st.error().message);
+  const bool get = method == "GET";
+  Result<net::HttpResult> r;
+  // A read whose kept-alive connection was closed under it is sent once more, with a new grant;
+  // a POST or DELETE (an order, a cancel) is not: it may have reached the venue.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (auto st = limiter_->acquire_for(cost, priority, options_.limiter_timeout); !st) {
+      return make_error(st.error().code, "{} {}: rate limiter: {}", method, path, st.error().message);
+    }
+    std::lock_guard lock(http_mutex_);
+    const std::string query = sign ? signer_.signed_query(params, venue_now_ms(), options_.recv_window_ms) : params;
+    const std::string target = query.empty() ? std::string(path) : fmt::format("{}?{}", path, query);
+    r = http_->request(method, target, {}, {{std::string(kHeaderApiKey), signer_.api_key()}});
+    if (r || r.error().code != ErrorCode::unavailable || !get) break;
   }
-  std::lock_guard lock(http_mutex_);
-  const std::string query = sign ? signer_.signed_query(params, venue_now_ms(), options_.recv_window_ms) : params;
-  const std::string target = query.empty() ? std::string(path) : fmt::format("{}?{}", path, query);
-  auto r = http_->request(method, target, {}, {{std::string(kHeaderApiKey), signer_.api_key()}});
-  if (!r) return make_error(r.error().code, "Binance {} {}: {}", method, path, r.error().message);
+  if (!r) {
+    return make_error(r.error().code, "Binance {} {}: {}{}", method, path, r.error().message,
+                      !get && r.error().code == ErrorCode::unavailable
+                          ? " (not resent: the venue may have received it; query before repeating)"
+                          : "");
+  }
   std::vector<HttpHeader> hv;
   for (const auto& x : r->headers) hv.push_back({x.name, x.value});
   simdjson::dom::parser parser;

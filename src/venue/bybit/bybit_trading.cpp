@@ -145,6 +145,12 @@ std::int64_t BybitTrading::venue_now_ms() const {
 }
 
 Result<Duration> BybitTrading::sync_time() {
+  // Like every request, the time query is charged to the limiter (one market_data call).
+  auto cost = limiter_->endpoint_cost("market_data");
+  if (!cost) return std::unexpected(cost.error());
+  if (auto st = limiter_->acquire_for(*cost, Priority::trading, options_.limiter_timeout); !st) {
+    return make_error(st.error().code, "GET /v5/market/time: rate limiter: {}", st.error().message);
+  }
   std::lock_guard lock(http_mutex_);
   const auto before = clock_.now();
   auto r = http_->get("/v5/market/time");
@@ -184,19 +190,30 @@ Result<std::string> BybitTrading::call(std::string_view method, std::string_view
                                        std::string_view endpoint_cost, Priority priority) {
   auto cost = limiter_->endpoint_cost(endpoint_cost);
   if (!cost) return std::unexpected(cost.error());
-  if (auto st = limiter_->acquire_for(*cost, priority, options_.limiter_timeout); !st) {
-    return make_error(st.error().code, "{} {}: rate limiter: {}", method, path, st.error().message);
-  }
-  std::lock_guard lock(http_mutex_);
-  const auto h = signer_.sign_rest(venue_now_ms(), payload, options_.recv_window_ms);
-  const std::vector<net::Header> headers{{std::string(kHeaderApiKey), h.api_key},
-                                         {std::string(kHeaderTimestamp), h.timestamp},
-                                         {std::string(kHeaderSign), h.sign},
-                                         {std::string(kHeaderRecvWindow), h.recv_window}};
   const bool get = method == "GET";
   const std::string target = get && !payload.empty() ? fmt::format("{}?{}", path, payload) : std::string(path);
-  auto r = http_->request(method, target, get ? std::string_view{} : payload, headers);
-  if (!r) return make_error(r.error().code, "Bybit {} {}: {}", method, path, r.error().message);
+  Result<net::HttpResult> r;
+  // A read whose kept-alive connection was closed under it is sent once more, with a new grant;
+  // a POST (an order, a cancel) is not: it may have reached the venue.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (auto st = limiter_->acquire_for(*cost, priority, options_.limiter_timeout); !st) {
+      return make_error(st.error().code, "{} {}: rate limiter: {}", method, path, st.error().message);
+    }
+    std::lock_guard lock(http_mutex_);
+    const auto h = signer_.sign_rest(venue_now_ms(), payload, options_.recv_window_ms);
+    const std::vector<net::Header> headers{{std::string(kHeaderApiKey), h.api_key},
+                                           {std::string(kHeaderTimestamp), h.timestamp},
+                                           {std::string(kHeaderSign), h.sign},
+                                           {std::string(kHeaderRecvWindow), h.recv_window}};
+    r = http_->request(method, target, get ? std::string_view{} : payload, headers);
+    if (r || r.error().code != ErrorCode::unavailable || !get) break;
+  }
+  if (!r) {
+    return make_error(r.error().code, "Bybit {} {}: {}{}", method, path, r.error().message,
+                      !get && r.error().code == ErrorCode::unavailable
+                          ? " (not resent: the venue may have received it; query before repeating)"
+                          : "");
+  }
   std::vector<HttpHeader> hv;
   for (const auto& x : r->headers) hv.push_back({x.name, x.value});
   simdjson::dom::parser parser;
