@@ -2,6 +2,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <thread>
 #include <type_traits>
@@ -532,10 +533,16 @@ class LedgerCore : public std::enable_shared_from_this<LedgerCore> {
   // Takes the file's write lock and applies what other processes wrote since we last looked.
   Status begin_batch_locked() {
     if (auto s = journal_->begin_write(); !s) return s;
+    // Unchanged data version: no other connection wrote since state_ last matched the file,
+    // so there is nothing to read (SQLite relies on the same test to keep its page cache).
+    const std::uint32_t version = journal_->data_version();
+    if (synced_version_ && *synced_version_ == version) return {};
+    synced_version_.reset();
     if (auto s = catch_up_locked(); !s) {
       journal_->rollback();
       return s;
     }
+    synced_version_ = version;
     return {};
   }
 
@@ -572,6 +579,7 @@ class LedgerCore : public std::enable_shared_from_this<LedgerCore> {
       return;
     }
     if (auto c = journal_->commit(); !c) return abort_batch_locked(c.error(), fail_all);
+    synced_version_ = journal_->data_version();
     ++io_.transactions;
     for (Pending* p : batch) io_.rows_written += p->result.has_value() ? 1 : 0;
     for (const JournalEntry& e : released_) forget_marks_locked(e);
@@ -580,6 +588,7 @@ class LedgerCore : public std::enable_shared_from_this<LedgerCore> {
   template <class FailAll>
   void abort_batch_locked(const Error& error, FailAll& fail_all) {
     journal_->rollback();
+    synced_version_.reset();
     ++io_.failed_batches;
     // The file is back to its state before the batch; so is memory, by replaying it.
     state_ = LedgerState{};
@@ -621,7 +630,9 @@ class LedgerCore : public std::enable_shared_from_this<LedgerCore> {
   Status refresh_locked() {
     if (journal_ == nullptr) return {};
     if (auto s = journal_->begin_read(); !s) return s;
+    synced_version_.reset();
     auto s = catch_up_locked();
+    if (s) synced_version_ = journal_->data_version();  // the snapshot just read
     journal_->rollback();  // ends the read snapshot
     return s;
   }
@@ -744,6 +755,8 @@ class LedgerCore : public std::enable_shared_from_this<LedgerCore> {
   std::unordered_map<std::int64_t, Money> position_marks_;
   std::vector<Orphan> orphans_;
   std::vector<JournalEntry> released_;  // scratch for write_batch_locked
+  // The file's data version when state_ last equalled its journal (see begin_batch_locked).
+  std::optional<std::uint32_t> synced_version_;
   Timestamp last_reap_{};
   LedgerIoStats io_;
 

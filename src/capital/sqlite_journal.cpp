@@ -488,6 +488,13 @@ void SqliteJournal::rollback() noexcept {
   in_transaction_ = sqlite3_get_autocommit(db_) == 0;
 }
 
+std::uint32_t SqliteJournal::data_version() const noexcept {
+  unsigned int v = 0;
+  // Reads the pager's counter; does no I/O. Cannot fail on an open "main" database.
+  (void)sqlite3_file_control(db_, "main", SQLITE_FCNTL_DATA_VERSION, &v);
+  return v;
+}
+
 Result<JournalEntry> SqliteJournal::read_row(sqlite3_stmt* s) const {
   JournalEntry e;
   e.seq = sqlite3_column_int64(s, 0);
