@@ -1,5 +1,7 @@
 #include "capital/ledger.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -479,6 +481,7 @@ class LedgerCore : public std::enable_shared_from_this<LedgerCore> {
     Pending mine(build);
     std::unique_lock queue_lock(queue_mutex_);
     queue_.push_back(&mine);
+    if (leader_waiting_ && queue_.size() >= batch_target_) leader_cv_.notify_one();
     bool counted = false;
     while (!mine.done) {
       if (leading_) {
@@ -491,11 +494,17 @@ class LedgerCore : public std::enable_shared_from_this<LedgerCore> {
       leading_ = true;
       const bool others_active = contention_ > 0;
       contention_ = std::max(contention_ - 1, 0);
+      // When other callers were recently seen, wait (bounded) until as many changes are queued
+      // as the last batches held: a woken caller needs a few microseconds of CPU to queue its
+      // next change, and on few cores the leader would otherwise start each transaction with
+      // one or two. A lone caller never waits.
+      if (others_active && queue_.size() < batch_target_) {
+        leader_waiting_ = true;
+        // A bound on an OS scheduling wait, not engine time: hence the steady clock.
+        leader_cv_.wait_for(queue_lock, kLeaderWait, [&] { return queue_.size() >= batch_target_; });
+        leader_waiting_ = false;
+      }
       queue_lock.unlock();
-      // When other callers were recently seen, let them run and queue their next change first:
-      // on few cores the leader would otherwise start each transaction alone. A lone caller
-      // never yields.
-      if (others_active) std::this_thread::yield();
       std::vector<Pending*> batch;
       {
         std::lock_guard lock(mutex_);
@@ -514,6 +523,9 @@ class LedgerCore : public std::enable_shared_from_this<LedgerCore> {
       }
       queue_lock.lock();
       for (Pending* p : batch) p->done = true;
+      // What this batch gathered is the next target: it grows with the callers and shrinks
+      // after a wait that timed out.
+      if (others_active) batch_target_ = std::clamp<std::size_t>(batch.size(), 1, kMaxBatchTarget);
       leading_ = false;
       queue_cv_.notify_all();
     }
@@ -764,6 +776,12 @@ class LedgerCore : public std::enable_shared_from_this<LedgerCore> {
   std::condition_variable queue_cv_;
   std::vector<Pending*> queue_;
   bool leading_ = false;
+  std::condition_variable leader_cv_;  // a waiting leader: enough changes are queued
+  bool leader_waiting_ = false;
+  // How many queued changes a contended leader waits for (at most kLeaderWait).
+  std::size_t batch_target_ = 1;
+  static constexpr std::size_t kMaxBatchTarget = 256;
+  static constexpr std::chrono::microseconds kLeaderWait{100};
   // Recent evidence of concurrent callers: raised when a caller finds a leader at work,
   // lowered by one per batch.
   int contention_ = 0;
