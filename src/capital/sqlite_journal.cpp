@@ -83,13 +83,14 @@ int busy_backoff(void* timeout_ms, int count) {
 }
 
 // A VFS over the default one that writes each WAL frame with one pwrite instead of two.
-// SQLite writes a frame as its 24-byte header, then the page right after it; on this VM a
-// syscall costs ~2 us, a tenth of a transaction. The header is held back and sent with the
-// page. Anything else on the file (read, sync, size, truncate, close, file control, another
-// write) sends it first, so the bytes and their order on disk are SQLite's own; a process
-// that dies while one is held back had not finished that frame, which SQLite already treats
-// as a torn write. Locking and the WAL index are untouched (they live on the database file),
-// so processes using plain SQLite share the file as before.
+// SQLite appends a frame as its 24-byte header, then the page right after it; on this VM a
+// syscall costs ~2 us, a tenth of a transaction. Only a header written at the end of what
+// this connection has written so far (an append) is held back, and sent with the page that
+// SQLite writes next; a header rewritten in place (SQLite rewrites checksums at the end of
+// a commit that overwrote its own frames) goes out at once, so no commit returns with a
+// byte still held. Anything else on the file sends a held header first, so the bytes and
+// their order on disk are SQLite's own. Locking and the WAL index are untouched (they live
+// on the database file), so processes using plain SQLite share the file as before.
 constexpr int kWalFrameHeader = 24;
 constexpr sqlite3_int64 kWalFileHeader = 32;
 
@@ -102,6 +103,7 @@ struct WalFile {
   int buffer_size;
   bool held;
   sqlite3_int64 held_offset;
+  sqlite3_int64 end;  // the end of this connection's furthest write (0 after a WAL header write)
   unsigned char header[kWalFrameHeader];
 };
 constexpr int kWalFileSize = static_cast<int>((sizeof(WalFile) + 15) / 16 * 16);
@@ -109,10 +111,16 @@ constexpr int kWalFileSize = static_cast<int>((sizeof(WalFile) + 15) / 16 * 16);
 WalFile* wal(sqlite3_file* f) { return reinterpret_cast<WalFile*>(f); }
 const sqlite3_io_methods& real_io(WalFile* f) { return *f->real->pMethods; }
 
+int wal_write_through(WalFile* f, const void* data, int amount, sqlite3_int64 offset) {
+  // A new WAL header (offset 0) starts the file over: appends begin right after it.
+  f->end = offset == 0 ? amount : std::max(f->end, offset + amount);
+  return real_io(f).xWrite(f->real, data, amount, offset);
+}
+
 int wal_flush(WalFile* f) {
   if (!f->held) return SQLITE_OK;
   f->held = false;
-  return real_io(f).xWrite(f->real, f->header, kWalFrameHeader, f->held_offset);
+  return wal_write_through(f, f->header, kWalFrameHeader, f->held_offset);
 }
 
 int wal_close(sqlite3_file* p) {
@@ -138,7 +146,7 @@ int wal_write(sqlite3_file* p, const void* data, int amount, sqlite3_int64 offse
       auto* grown = static_cast<unsigned char*>(sqlite3_realloc(f->buffer, total));
       if (grown == nullptr) {
         if (const int rc = wal_flush(f); rc != SQLITE_OK) return rc;
-        return real_io(f).xWrite(f->real, data, amount, offset);
+        return wal_write_through(f, data, amount, offset);
       }
       f->buffer = grown;
       f->buffer_size = total;
@@ -146,16 +154,16 @@ int wal_write(sqlite3_file* p, const void* data, int amount, sqlite3_int64 offse
     std::memcpy(f->buffer, f->header, kWalFrameHeader);
     std::memcpy(f->buffer + kWalFrameHeader, data, static_cast<std::size_t>(amount));
     f->held = false;
-    return real_io(f).xWrite(f->real, f->buffer, total, f->held_offset);
+    return wal_write_through(f, f->buffer, total, f->held_offset);
   }
   if (const int rc = wal_flush(f); rc != SQLITE_OK) return rc;
-  if (amount == kWalFrameHeader && offset >= kWalFileHeader) {
+  if (amount == kWalFrameHeader && offset >= kWalFileHeader && offset == f->end) {
     std::memcpy(f->header, data, kWalFrameHeader);
     f->held_offset = offset;
     f->held = true;
     return SQLITE_OK;
   }
-  return real_io(f).xWrite(f->real, data, amount, offset);
+  return wal_write_through(f, data, amount, offset);
 }
 
 int wal_truncate(sqlite3_file* p, sqlite3_int64 size) {
@@ -204,6 +212,7 @@ int vfs_open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* file, int flags,
   f->buffer_size = 0;
   f->held = false;
   f->held_offset = 0;
+  f->end = -1;  // unknown until SQLite writes the WAL header or appends after its own write
   const int rc = g_base_vfs->xOpen(g_base_vfs, name, f->real, flags, out_flags);
   if (rc != SQLITE_OK) {
     if (f->real->pMethods != nullptr) f->real->pMethods->xClose(f->real);
@@ -231,7 +240,8 @@ int vfs_current_time64(sqlite3_vfs*, sqlite3_int64* o) { return g_base_vfs->xCur
 
 constexpr const char* kVfsName = "twinstar-wal1";
 
-// The VFS name to open ledgers with; the default VFS if registering failed (only slower).
+}  // namespace
+
 const char* ledger_vfs() {
   static const char* const name = [] {
     static sqlite3_vfs vfs{};
@@ -260,8 +270,6 @@ const char* ledger_vfs() {
   }();
   return name;
 }
-
-}  // namespace
 
 Statement& Statement::operator=(Statement&& o) noexcept {
   if (this != &o) {

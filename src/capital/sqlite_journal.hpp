@@ -22,6 +22,11 @@ namespace twinstar::detail {
 
 inline constexpr int kLedgerSchemaVersion = 1;
 
+// The SQLite VFS ledgers are opened with: the default one, writing each WAL frame with one
+// pwrite (see sqlite_journal.cpp). Registers it on first use; null if that failed (ledgers
+// then use the default VFS, only slower).
+const char* ledger_vfs();
+
 struct OwnerRecord {
   std::int64_t owner = 0;
   ProcessIdentity process;
