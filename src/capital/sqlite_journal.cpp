@@ -103,7 +103,7 @@ struct WalFile {
   int buffer_size;
   bool held;
   sqlite3_int64 held_offset;
-  sqlite3_int64 end;  // the end of this connection's furthest write (0 after a WAL header write)
+  sqlite3_int64 end;  // the end of this connection's furthest write; a WAL header write resets it
   unsigned char header[kWalFrameHeader];
 };
 constexpr int kWalFileSize = static_cast<int>((sizeof(WalFile) + 15) / 16 * 16);
