@@ -481,7 +481,6 @@ class LedgerCore : public std::enable_shared_from_this<LedgerCore> {
     Pending mine(build);
     std::unique_lock queue_lock(queue_mutex_);
     queue_.push_back(&mine);
-    if (leader_waiting_ && queue_.size() >= batch_target_) leader_cv_.notify_one();
     bool counted = false;
     while (!mine.done) {
       if (leading_) {
@@ -494,15 +493,19 @@ class LedgerCore : public std::enable_shared_from_this<LedgerCore> {
       leading_ = true;
       const bool others_active = contention_ > 0;
       contention_ = std::max(contention_ - 1, 0);
-      // When other callers were recently seen, wait (bounded) until as many changes are queued
-      // as the last batches held: a woken caller needs a few microseconds of CPU to queue its
-      // next change, and on few cores the leader would otherwise start each transaction with
-      // one or two. A lone caller never waits.
+      // When other callers were recently seen, yield (bounded) until as many changes are
+      // queued as the last batch held: a woken caller needs a few microseconds of CPU to queue
+      // its next change, and on few cores the leader would otherwise start each transaction
+      // with one or two. Yielding, not sleeping on a condition: no wake-up to pay for. A lone
+      // caller never waits.
       if (others_active && queue_.size() < batch_target_) {
-        leader_waiting_ = true;
         // A bound on an OS scheduling wait, not engine time: hence the steady clock.
-        leader_cv_.wait_for(queue_lock, kLeaderWait, [&] { return queue_.size() >= batch_target_; });
-        leader_waiting_ = false;
+        const auto until = std::chrono::steady_clock::now() + kLeaderWait;
+        do {
+          queue_lock.unlock();
+          std::this_thread::yield();
+          queue_lock.lock();
+        } while (queue_.size() < batch_target_ && std::chrono::steady_clock::now() < until);
       }
       queue_lock.unlock();
       std::vector<Pending*> batch;
@@ -776,8 +779,6 @@ class LedgerCore : public std::enable_shared_from_this<LedgerCore> {
   std::condition_variable queue_cv_;
   std::vector<Pending*> queue_;
   bool leading_ = false;
-  std::condition_variable leader_cv_;  // a waiting leader: enough changes are queued
-  bool leader_waiting_ = false;
   // How many queued changes a contended leader waits for (at most kLeaderWait).
   std::size_t batch_target_ = 1;
   static constexpr std::size_t kMaxBatchTarget = 256;
