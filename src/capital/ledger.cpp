@@ -1,7 +1,10 @@
 #include "capital/ledger.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <thread>
 #include <type_traits>
@@ -490,11 +493,21 @@ class LedgerCore : public std::enable_shared_from_this<LedgerCore> {
       leading_ = true;
       const bool others_active = contention_ > 0;
       contention_ = std::max(contention_ - 1, 0);
+      // When other callers were recently seen, yield (bounded) until as many changes are
+      // queued as the last batch held: a woken caller needs a few microseconds of CPU to queue
+      // its next change, and on few cores the leader would otherwise start each transaction
+      // with one or two. Yielding, not sleeping on a condition: no wake-up to pay for. A lone
+      // caller never waits.
+      if (others_active && queue_.size() < batch_target_) {
+        // A bound on an OS scheduling wait, not engine time: hence the steady clock.
+        const auto until = std::chrono::steady_clock::now() + kLeaderWait;
+        do {
+          queue_lock.unlock();
+          std::this_thread::yield();
+          queue_lock.lock();
+        } while (queue_.size() < batch_target_ && std::chrono::steady_clock::now() < until);
+      }
       queue_lock.unlock();
-      // When other callers were recently seen, let them run and queue their next change first:
-      // on few cores the leader would otherwise start each transaction alone. A lone caller
-      // never yields.
-      if (others_active) std::this_thread::yield();
       std::vector<Pending*> batch;
       {
         std::lock_guard lock(mutex_);
@@ -513,6 +526,9 @@ class LedgerCore : public std::enable_shared_from_this<LedgerCore> {
       }
       queue_lock.lock();
       for (Pending* p : batch) p->done = true;
+      // What this batch gathered is the next target: it grows with the callers and shrinks
+      // after a wait that timed out.
+      if (others_active) batch_target_ = std::clamp<std::size_t>(batch.size(), 1, kMaxBatchTarget);
       leading_ = false;
       queue_cv_.notify_all();
     }
@@ -532,10 +548,16 @@ class LedgerCore : public std::enable_shared_from_this<LedgerCore> {
   // Takes the file's write lock and applies what other processes wrote since we last looked.
   Status begin_batch_locked() {
     if (auto s = journal_->begin_write(); !s) return s;
+    // Unchanged data version: no other connection wrote since state_ last matched the file,
+    // so there is nothing to read (SQLite relies on the same test to keep its page cache).
+    const std::uint32_t version = journal_->data_version();
+    if (synced_version_ && *synced_version_ == version) return {};
+    synced_version_.reset();
     if (auto s = catch_up_locked(); !s) {
       journal_->rollback();
       return s;
     }
+    synced_version_ = version;
     return {};
   }
 
@@ -572,6 +594,7 @@ class LedgerCore : public std::enable_shared_from_this<LedgerCore> {
       return;
     }
     if (auto c = journal_->commit(); !c) return abort_batch_locked(c.error(), fail_all);
+    synced_version_ = journal_->data_version();
     ++io_.transactions;
     for (Pending* p : batch) io_.rows_written += p->result.has_value() ? 1 : 0;
     for (const JournalEntry& e : released_) forget_marks_locked(e);
@@ -580,6 +603,7 @@ class LedgerCore : public std::enable_shared_from_this<LedgerCore> {
   template <class FailAll>
   void abort_batch_locked(const Error& error, FailAll& fail_all) {
     journal_->rollback();
+    synced_version_.reset();
     ++io_.failed_batches;
     // The file is back to its state before the batch; so is memory, by replaying it.
     state_ = LedgerState{};
@@ -621,7 +645,9 @@ class LedgerCore : public std::enable_shared_from_this<LedgerCore> {
   Status refresh_locked() {
     if (journal_ == nullptr) return {};
     if (auto s = journal_->begin_read(); !s) return s;
+    synced_version_.reset();
     auto s = catch_up_locked();
+    if (s) synced_version_ = journal_->data_version();  // the snapshot just read
     journal_->rollback();  // ends the read snapshot
     return s;
   }
@@ -744,6 +770,8 @@ class LedgerCore : public std::enable_shared_from_this<LedgerCore> {
   std::unordered_map<std::int64_t, Money> position_marks_;
   std::vector<Orphan> orphans_;
   std::vector<JournalEntry> released_;  // scratch for write_batch_locked
+  // The file's data version when state_ last equalled its journal (see begin_batch_locked).
+  std::optional<std::uint32_t> synced_version_;
   Timestamp last_reap_{};
   LedgerIoStats io_;
 
@@ -751,6 +779,10 @@ class LedgerCore : public std::enable_shared_from_this<LedgerCore> {
   std::condition_variable queue_cv_;
   std::vector<Pending*> queue_;
   bool leading_ = false;
+  // How many queued changes a contended leader waits for (at most kLeaderWait).
+  std::size_t batch_target_ = 1;
+  static constexpr std::size_t kMaxBatchTarget = 256;
+  static constexpr std::chrono::microseconds kLeaderWait{100};
   // Recent evidence of concurrent callers: raised when a caller finds a leader at work,
   // lowered by one per batch.
   int contention_ = 0;

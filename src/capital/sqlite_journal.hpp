@@ -22,6 +22,11 @@ namespace twinstar::detail {
 
 inline constexpr int kLedgerSchemaVersion = 1;
 
+// The SQLite VFS ledgers are opened with: the default one, writing each WAL frame with one
+// pwrite (see sqlite_journal.cpp). Registers it on first use; null if that failed (ledgers
+// then use the default VFS, only slower).
+const char* ledger_vfs();
+
 struct OwnerRecord {
   std::int64_t owner = 0;
   ProcessIdentity process;
@@ -66,6 +71,10 @@ class SqliteJournal {
   Status begin_read();
   Status commit();
   void rollback() noexcept;
+  // SQLite's data version of the file for this connection: it changes with every commit, this
+  // connection's or another's (the latter seen when a transaction starts). Equal values mean
+  // no other connection has written in between.
+  std::uint32_t data_version() const noexcept;
 
   // Calls `row` for every journal row with seq > after, in seq order; stops at its first error.
   Status read_since(std::int64_t after, const std::function<Status(const JournalEntry&)>& row);
