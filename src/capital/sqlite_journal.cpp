@@ -16,7 +16,6 @@ namespace twinstar::detail {
 namespace {
 
 constexpr const char* kFormatName = "twinstar capital ledger";
-constexpr int kWalCheckpointPages = 10'000;
 
 // Amounts are stored as integers in units of 1e-8 (Money::raw), never as REAL.
 constexpr const char* kSchema = R"sql(
@@ -333,12 +332,6 @@ Result<std::unique_ptr<SqliteJournal>> SqliteJournal::open(const std::filesystem
   if (mode == Mode::read_write) {
     const char* sync = durability == Durability::full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
     if (auto s = j->exec(sync, "set synchronous"); !s) return std::unexpected(s.error());
-    // A checkpoint fsyncs the WAL and the database (0.5-30 ms each, measured on the shared
-    // disk), inside the commit that triggers it. Every transaction appends a 4 KiB frame, so
-    // SQLite's default of 1,000 pages meant one every 1,000 transactions; this is a tenth as
-    // often, for a WAL of up to ~40 MiB. A process crash loses nothing either way; what a
-    // power loss can cost: docs/PERFORMANCE-capital.md.
-    sqlite3_wal_autocheckpoint(db, kWalCheckpointPages);
   }
 
   struct Prepared {
