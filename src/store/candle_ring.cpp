@@ -85,8 +85,9 @@ void CandleRing::assign(std::span<const StoredCandle> sorted) {
 }
 
 void CandleRing::assign(std::vector<StoredCandle>&& sorted) {
-  // Adopt only a buffer that fits: a larger one would keep more memory than the ring accounts for.
-  if (sorted.size() > capacity_ || sorted.capacity() > capacity_ + capacity_ / 8) {
+  // Adopt only a buffer that fits. Spare room past capacity() is reserved address space never
+  // written (so not resident); more than the ring's own size of it is copied away all the same.
+  if (sorted.size() > capacity_ || sorted.capacity() > 2 * capacity_) {
     assign(std::span<const StoredCandle>(sorted));
     return;
   }

@@ -77,7 +77,8 @@ class CandleRing {
   // all considered persisted. For loads from disk and backfills.
   void assign(std::span<const StoredCandle> sorted);
   // The same, taking over `sorted`'s buffer instead of copying when it holds at most capacity()
-  // candles (a restart loads whole rings: the copy and its page faults were a third of it).
+  // candles and its spare room is under capacity() (a restart loads whole rings: the copy and its
+  // page faults were a fifth of the restart's CPU).
   void assign(std::vector<StoredCandle>&& sorted);
 
   std::size_t capacity() const noexcept { return capacity_; }

@@ -128,7 +128,7 @@ TEST(CandleRing, assign_takes_over_a_buffer_that_fits_and_copies_one_that_does_n
   EXPECT_EQ(ring.memory_bytes(), sizeof(CandleRing) + 4 * sizeof(StoredCandle));
 
   std::vector<StoredCandle> big;  // more spare room than the ring accounts for: copied
-  big.reserve(100);
+  big.reserve(9);  // more than twice the ring's 4 slots
   for (int i = 0; i < 2; ++i) big.push_back(StoredCandle::from(candle_at(i)));
   CandleRing other(4);
   other.assign(std::move(big));
