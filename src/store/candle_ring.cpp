@@ -5,8 +5,10 @@
 namespace twinstar::store {
 
 CandleRing::CandleRing(std::size_t capacity)
-    : data_(std::make_unique_for_overwrite<StoredCandle[]>(std::max<std::size_t>(capacity, 1))),
-      capacity_(std::max<std::size_t>(capacity, 1)) {}
+    : owned_(std::make_unique_for_overwrite<StoredCandle[]>(std::max<std::size_t>(capacity, 1))),
+      capacity_(std::max<std::size_t>(capacity, 1)) {
+  data_ = owned_.get();
+}
 
 std::size_t CandleRing::find(std::int64_t t) const noexcept {
   std::size_t lo = 0, hi = size_;
@@ -75,9 +77,27 @@ std::expected<AppendOutcome, CandleRing::Refused> CandleRing::append(const Candl
 
 void CandleRing::assign(std::span<const StoredCandle> sorted) {
   if (sorted.size() > capacity_) sorted = sorted.subspan(sorted.size() - capacity_);
-  std::copy(sorted.begin(), sorted.end(), data_.get());
+  std::copy(sorted.begin(), sorted.end(), data_);
   head_ = 0;
   size_ = sorted.size();
+  unflushed_ = 0;
+  if (open_ && size_ > 0 && open_->open_time <= from_epoch_ms(newest().open_time_ms)) open_.reset();
+}
+
+void CandleRing::assign(std::vector<StoredCandle>&& sorted) {
+  // Adopt only a buffer that fits. Spare room past capacity() is reserved address space never
+  // written (so not resident); more than the ring's own size of it is copied away all the same.
+  if (sorted.size() > capacity_ || sorted.capacity() > 2 * capacity_) {
+    assign(std::span<const StoredCandle>(sorted));
+    return;
+  }
+  const std::size_t n = sorted.size();
+  sorted.resize(capacity_);
+  adopted_ = std::move(sorted);
+  owned_.reset();
+  data_ = adopted_.data();
+  head_ = 0;
+  size_ = n;
   unflushed_ = 0;
   if (open_ && size_ > 0 && open_->open_time <= from_epoch_ms(newest().open_time_ms)) open_.reset();
 }

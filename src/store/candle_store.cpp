@@ -85,12 +85,12 @@ Status CandleStore::init() {
     auto& s = *series_.at(r.key);
     std::lock_guard lock(s.mutex);
     s.ring = std::make_unique<CandleRing>(options_.ring_capacity);
-    s.ring->assign(r.candles);
     if (!r.candles.empty()) s.last_stored_ms = r.candles.back().open_time_ms;
+    open_report_.candles_loaded += r.candles.size();
+    s.ring->assign(std::move(r.candles));
     s.last_used = ++tick_;
     ++resident_;
     ++open_report_.series_loaded;
-    open_report_.candles_loaded += r.candles.size();
   }
   return {};
 }

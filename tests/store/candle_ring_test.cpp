@@ -111,6 +111,32 @@ TEST(CandleRing, assign_keeps_the_newest_and_marks_all_persisted) {
   EXPECT_EQ(ring.append(candle_at(5)).value(), AppendOutcome::appended);
 }
 
+TEST(CandleRing, assign_takes_over_a_buffer_that_fits_and_copies_one_that_does_not) {
+  std::vector<StoredCandle> loaded;
+  loaded.reserve(4);
+  for (int i = 0; i < 3; ++i) loaded.push_back(StoredCandle::from(candle_at(i)));
+  const StoredCandle* buffer = loaded.data();
+  CandleRing ring(4);
+  ring.assign(std::move(loaded));
+  ASSERT_EQ(ring.size(), 3u);
+  EXPECT_EQ(&ring.at(0), buffer);  // adopted, not copied
+  EXPECT_EQ(ring.unflushed(), 0u);
+  // The adopted buffer works as the ring: it fills, then wraps around keeping the newest.
+  for (int i = 3; i < 7; ++i) ASSERT_EQ(ring.append(candle_at(i)).value(), AppendOutcome::appended);
+  ASSERT_EQ(ring.size(), 4u);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(ring.at(i).to_candle(), candle_at(3 + i));
+  EXPECT_EQ(ring.memory_bytes(), sizeof(CandleRing) + 4 * sizeof(StoredCandle));
+
+  std::vector<StoredCandle> big;  // more spare room than the ring accounts for: copied
+  big.reserve(9);  // more than twice the ring's 4 slots
+  for (int i = 0; i < 2; ++i) big.push_back(StoredCandle::from(candle_at(i)));
+  CandleRing other(4);
+  other.assign(std::move(big));
+  ASSERT_EQ(other.size(), 2u);
+  EXPECT_NE(&other.at(0), big.data());
+  EXPECT_EQ(other.newest().to_candle(), candle_at(1));
+}
+
 TEST(CandleRing, memory_is_56_bytes_per_candle_plus_a_fixed_header) {
   CandleRing ring(1000);
   EXPECT_LE(ring.memory_bytes(), 1000 * 56 + 256);

@@ -242,6 +242,61 @@ TEST(CandleLayout, period_end_is_the_first_millisecond_of_the_next_month_or_year
   EXPECT_EQ(period_of(Interval::m15, ms("2024-02-01T00:00:00Z")), "2024-02");
 }
 
+// Encodings of one column chunk of a Parquet file, as DuckDB reports them.
+std::string encodings_of(const fs::path& file, const char* column) {
+  auto db = DuckDatabase::open_in_memory(1).value();
+  auto conn = db.connect().value();
+  auto r = conn.query(fmt::format("SELECT encodings FROM parquet_metadata({}) WHERE path_in_schema = {}", sql_quote(file.string()),
+                                  sql_quote(column)))
+               .value();
+  char* v = duckdb_value_varchar(r.get(), 0, 0);
+  std::string out = v != nullptr ? v : "";
+  duckdb_free(v);
+  return out;
+}
+
+// Rewrites a part file as the store wrote it before V2 pages (DuckDB's default, Parquet V1).
+void rewrite_as_v1(const fs::path& file) {
+  auto db = DuckDatabase::open_in_memory(1).value();
+  auto conn = db.connect().value();
+  const fs::path tmp = file.string() + ".v1";
+  ASSERT_TRUE(conn.execute(fmt::format("COPY (SELECT * FROM read_parquet({})) TO {} (FORMAT parquet)", sql_quote(file.string()),
+                                       sql_quote(tmp.string()))));
+  fs::rename(tmp, file);
+}
+
+TEST(CandleStore, parts_in_the_v1_format_of_earlier_versions_load_bit_exact_and_a_merge_rewrites_them_as_v2) {
+  TempDir dir;
+  ManualClock clock;
+  std::vector<Candle> history;
+  for (int i = 0; i < 6000; ++i) history.push_back(candle_at(i));  // 2024-01 .. 2024-03
+  {
+    auto store = must_open(options_for(dir.path()), clock);
+    ASSERT_TRUE(store->write_history(key("BTCUSDT"), history));
+  }
+  auto parts = part_files(dir.path());
+  ASSERT_EQ(parts.size(), 3u);
+  for (const auto& p : parts) {
+    EXPECT_EQ(encodings_of(p, "open_time"), "DELTA_BINARY_PACKED") << p;  // written as V2 now
+    rewrite_as_v1(p);
+    EXPECT_EQ(encodings_of(p, "open_time"), "PLAIN") << p;  // as older versions wrote them
+  }
+  {
+    auto store = must_open(options_for(dir.path(), 10'000), clock);
+    EXPECT_EQ(store->snapshot(key("BTCUSDT")).value().closed, history);
+    const Candle next = candle_at(6000);  // a second part in 2024-03: the merge rewrites that month
+    ASSERT_TRUE(store->write_history(key("BTCUSDT"), std::span(&next, 1)));
+    history.push_back(next);
+    EXPECT_EQ(store->compact().value().periods, 1u);
+  }
+  parts = part_files(dir.path());
+  ASSERT_EQ(parts.size(), 3u);
+  EXPECT_EQ(encodings_of(parts[0], "open_time"), "PLAIN");  // untouched months stay V1 and still load
+  EXPECT_EQ(encodings_of(parts[2], "open_time"), "DELTA_BINARY_PACKED");
+  auto store = must_open(options_for(dir.path(), 10'000), clock);
+  EXPECT_EQ(store->snapshot(key("BTCUSDT")).value().closed, history);
+}
+
 TEST(CandleStore, a_flush_writes_one_journal_file_for_every_series) {
   TempDir dir;
   ManualClock clock;
