@@ -7,7 +7,11 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
+
+#include <malloc.h>
+#include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
@@ -21,6 +25,8 @@
 #include "feed/kline_fetcher.hpp"
 #include "feed/market_feed.hpp"
 #include "feed/store_sink.hpp"
+#include "ratelimit/budget_share.hpp"
+#include "ratelimit/preset.hpp"
 #include "store/candle_store.hpp"
 #include "venue/binance/binance_trading.hpp"
 #include "venue/bybit/bybit_trading.hpp"
@@ -211,14 +217,6 @@ class AccountSession final : public OrderGateway {
     }
     if (!*changed) return;
     if (update.status == OrderStatus::filled) ++fills_;
-    {
-      std::lock_guard lock(mutex_);
-      if (is_terminal(update.status)) {
-        sent_at_.erase(update.client_id);
-      } else {
-        sent_at_[update.client_id].second = std::chrono::steady_clock::now();
-      }
-    }
     if (loop_ != nullptr) loop_->post_order_update(update);
   }
 
@@ -231,9 +229,13 @@ class AccountSession final : public OrderGateway {
       return;
     }
     if (*found) {
+      spdlog::debug("account {}: {} is {} on the venue ({} filled)", endpoint_.name, client_id, venue::to_string((*found)->status),
+                    (*found)->filled);
       if ((*found)->status != venue::TradeOrderStatus::unknown) apply(to_update(**found, clock_.now()));
     } else if (unsent) {
       apply(OrderUpdate{client_id, OrderStatus::rejected, {}, {}, {}, clock_.now(), "never reached the venue"});
+    } else {
+      spdlog::debug("account {}: {} is not known to the venue", endpoint_.name, client_id);
     }
   }
 
@@ -242,10 +244,6 @@ class AccountSession final : public OrderGateway {
       auto ok = trading_->cancel_order(endpoint_.market, job.symbol, job.client_id);
       if (!ok) look_up(job.client_id, job.symbol, false);  // filled or gone already: learn how it ended
       return;
-    }
-    {
-      std::lock_guard lock(mutex_);
-      sent_at_[job.client_id] = {job.symbol, std::chrono::steady_clock::now()};
     }
     if (job.received_ns != 0) {
       const std::int64_t ns = real_ns() - job.received_ns;
@@ -269,38 +267,59 @@ class AccountSession final : public OrderGateway {
     apply(OrderUpdate{job.client_id, OrderStatus::rejected, {}, {}, {}, clock_.now(), e.message});
   }
 
-  // Orders whose last report is older than poll_after: the stream may have missed one.
+  // Every order of this account the journal has not seen settle, once it has been open for
+  // poll_after: the stream may have missed its report. The journal is the source of truth, so
+  // nothing here can forget an order. Sender thread only (so no send runs meanwhile).
   void poll() {
+    auto open = journal_.open_orders();
+    if (!open) return;
     const auto now = std::chrono::steady_clock::now();
-    std::vector<std::pair<std::string, Symbol>> due;
-    {
-      std::lock_guard lock(mutex_);
-      for (auto& [id, entry] : sent_at_) {
-        if (now - entry.second >= options_.poll_after) {
-          due.emplace_back(id, entry.first);
-          entry.second = now;
-        }
+    std::map<std::string, std::chrono::steady_clock::time_point> next;
+    for (const OrderRecord& r : *open) {
+      if (r.account != endpoint_.name) continue;
+      bool queued = false;
+      {
+        std::lock_guard lock(mutex_);
+        for (const Job& j : jobs_) queued |= j.kind == Job::Kind::place && j.client_id == r.client_id;
       }
+      if (queued) continue;  // not sent yet
+      auto it = looked_up_.find(r.client_id);
+      if (it == looked_up_.end()) {
+        next[r.client_id] = now;  // first seen open: give the stream poll_after to report
+        continue;
+      }
+      if (now - it->second < options_.poll_after) {
+        next[r.client_id] = it->second;
+        continue;
+      }
+      next[r.client_id] = now;
+      // Sent, never acknowledged, and unknown to the venue: it never arrived.
+      look_up(r.client_id, r.request.symbol, r.status == OrderStatus::submitted);
     }
-    for (const auto& [id, symbol] : due) look_up(id, symbol, false);
+    looked_up_ = std::move(next);
   }
 
+  // Polls on its own period even while orders keep coming (a busy queue must not starve it).
   void run(std::stop_token stop) {
+    constexpr auto kPollEvery = std::chrono::milliseconds(250);
+    auto next_poll = std::chrono::steady_clock::now() + kPollEvery;
     for (;;) {
-      Job job;
+      std::optional<Job> job;
       {
         std::unique_lock lock(mutex_);
-        cv_.wait_for(lock, std::chrono::milliseconds(250), [&] { return !jobs_.empty() || stop.stop_requested(); });
-        if (jobs_.empty()) {
-          if (stop.stop_requested()) return;
-          lock.unlock();
-          poll();
-          continue;
+        cv_.wait_until(lock, next_poll, [&] { return !jobs_.empty() || stop.stop_requested(); });
+        if (!jobs_.empty()) {
+          job = std::move(jobs_.front());
+          jobs_.pop_front();
+        } else if (stop.stop_requested()) {
+          return;
         }
-        job = std::move(jobs_.front());
-        jobs_.pop_front();
       }
-      send(job);
+      if (job) send(*job);
+      if (std::chrono::steady_clock::now() >= next_poll) {
+        poll();
+        next_poll = std::chrono::steady_clock::now() + kPollEvery;
+      }
     }
   }
 
@@ -315,7 +334,7 @@ class AccountSession final : public OrderGateway {
   std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<Job> jobs_;  // guarded by mutex_; bounded by order_queue_capacity
-  std::map<std::string, std::pair<Symbol, std::chrono::steady_clock::time_point>> sent_at_;  // guarded by mutex_
+  std::map<std::string, std::chrono::steady_clock::time_point> looked_up_;  // sender thread: last lookup per open order
   std::atomic<std::uint64_t> orders_{0}, fills_{0}, refusals_{0}, stream_errors_{0};
   observe::LatencyHistogram candle_to_order_;
   std::jthread sender_;
@@ -540,6 +559,24 @@ Status run_live_engine(const LiveEngineOptions& options, std::stop_token stop,
     if (it->second->exchange != b.exchange || it->second->market != b.market) {
       return make_error(ErrorCode::config_error, "bot {}: trades {} {} but account {} is {} {}", b.name, to_string(b.exchange),
                         to_string(b.market), b.account, to_string(it->second->exchange), to_string(it->second->market));
+    }
+  }
+
+  // This process's share of each venue's rate budget, claimed on the host (budget_share.hpp):
+  // two engines on one account cannot both take all of it.
+  std::vector<BudgetShareClaim> share_claims;
+  {
+    std::set<std::string> presets;
+    for (const auto& a : options.accounts) presets.insert(std::string(default_preset_name(a.exchange, a.market)));
+    for (const auto& name : presets) {
+      Ratio share = Ratio::from_units(1);
+      for (const auto& rl : options.rate_limits) {
+        if (rl.preset == name && rl.share) share = *rl.share;
+      }
+      auto claim = BudgetShareClaim::claim(options.data_dir / "ratelimit", name, share,
+                                           fmt::format("twinstar run (pid {})", ::getpid()));
+      if (!claim) return make_error(claim.error().code, "rate budget of {}: {}", name, claim.error().message);
+      share_claims.push_back(std::move(*claim));
     }
   }
 
@@ -801,6 +838,9 @@ Status run_live_engine(const LiveEngineOptions& options, std::stop_token stop,
     }
     if (std::chrono::steady_clock::now() >= next_flush) {
       if (auto flushed = (*candles)->flush(); !flushed) spdlog::error("candle flush failed: {}", flushed.error().message);
+      // The store's periodic journal merge runs DuckDB, whose freed buffers stay in glibc's
+      // arenas; handing them back keeps resident memory flat over days.
+      ::malloc_trim(0);
       next_flush = std::chrono::steady_clock::now() + options.flush_every;
     }
     if (clock.now() >= next_report) {

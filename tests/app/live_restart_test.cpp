@@ -7,7 +7,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <regex>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -90,6 +92,12 @@ TEST(LiveRestart, kill_9_mid_run_then_restart_reconciles_and_counts_nothing_twic
   ASSERT_EQ(second.wait_exit(180s), 0) << second.output();
   const std::string out = second.output();
   EXPECT_NE(out.find("reconcile:"), std::string::npos) << out;
+  {
+    std::istringstream lines(out);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.starts_with("reconcile:")) std::cout << line << "\n";
+    }
+  }
 
   // The sim's view of the account.
   RealClock& clock = RealClock::instance();

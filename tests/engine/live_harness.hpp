@@ -59,6 +59,7 @@ struct LiveSetup {
   Duration duration = hours(2);
   std::string faults;
   std::size_t multi_symbols = 10;
+  std::chrono::milliseconds flush_every{500};  // real; the store merges its journal every 64 flushes
 };
 
 inline LiveEngineOptions options_for(const LiveSetup& s, const venue::sim::SimServer& sim, Clock& clock) {
@@ -70,7 +71,7 @@ inline LiveEngineOptions options_for(const LiveSetup& s, const venue::sim::SimSe
   o.warmup_candles = 60;
   o.close_on_stop = true;
   o.feed_stale_after = duration_cast<Duration>(duration<double>(30 * s.speed));
-  o.flush_every = milliseconds(500);
+  o.flush_every = s.flush_every;
   o.poll_after = milliseconds(500);
   AccountEndpoint a;
   a.name = "main";
@@ -193,12 +194,16 @@ inline void check_invariants(const LiveSetup& s, const LiveRun& run) {
   ASSERT_TRUE(journal);
   auto open = (*journal)->open_orders();
   ASSERT_TRUE(open);
-  EXPECT_TRUE(open->empty());
+  for (const auto& r : *open) {
+    ADD_FAILURE() << "unsettled: " << r.client_id << " " << to_string(r.request.purpose) << " " << r.request.symbol << " "
+                  << to_string(r.status) << " filled " << r.filled << " created " << format_iso8601(r.created) << " updated "
+                  << format_iso8601(r.updated);
+  }
   auto all = (*journal)->all();
   ASSERT_TRUE(all);
   std::size_t filled = 0;
-  for (const auto& r : *all) filled += r.status == OrderStatus::filled;
-  EXPECT_GE(filled, 2 * trades);  // an entry and an exit per trade
+  for (const auto& r : *all) filled += r.filled.is_positive();
+  EXPECT_GE(filled, 2 * trades);  // at least an entry and an exit per trade
 
   // The store: every watched series gap-free and duplicate-free.
   store::ArchiveOptions ao;
