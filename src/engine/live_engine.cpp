@@ -114,8 +114,10 @@ class AccountSession final : public OrderGateway {
   Status reconcile(std::vector<std::unique_ptr<Bot>>& bots, CapitalLedger& ledger, SymbolClaims& claims,
                    std::vector<std::string>& fixes);
 
-  void start(TradingLoop& loop) {
-    loop_ = &loop;
+  // Before the loop starts (the loop's thread reads it in submit()).
+  void attach(TradingLoop& loop) { loop_ = &loop; }
+
+  void start() {
     sender_ = std::jthread([this](std::stop_token st) { run(st); });
     venue::TradingEvents events;
     events.on_order = [this](const venue::OrderState& s) {
@@ -818,8 +820,9 @@ Status run_live_engine(const LiveEngineOptions& options, std::stop_token stop,
   };
   BotControl control(loop.bots(), host);
 
+  for (auto& [name, session] : sessions) session->attach(loop);
   loop.start();
-  for (auto& [name, session] : sessions) session->start(loop);
+  for (auto& [name, session] : sessions) session->start();
 
   const Timestamp trading_start = clock.now();
   const Timestamp end = options.duration ? trading_start + *options.duration : Timestamp::max();
