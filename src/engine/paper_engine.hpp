@@ -3,8 +3,7 @@
 // a MultiTrader on 30 other symbols) trading side by side against the built-in simulated
 // market, in process, on an accelerated clock, through the shared services — one rate
 // limiter per account, one durable capital ledger, one candle store. `twinstar demo` runs it.
-// (Over real sockets, through the Bybit adapter and `twinstar sim`, once the market feed
-// lands: docs/ARCHITECTURE.md.)
+// The same bots over real sockets: live_engine.hpp (`twinstar run`).
 
 #include <filesystem>
 #include <functional>
