@@ -854,16 +854,23 @@ Status run_live_engine(const LiveEngineOptions& options, std::stop_token stop,
 
   // Stop: no new signals, optionally flatten, let in-flight orders settle, then persist.
   if (options.mailbox != nullptr) options.mailbox->close();
-  (void)loop.call([&] {
+  // Closes every position without an exit in flight; repeated while settling, since an entry
+  // in flight at the stop may fill (and an exit may be refused) afterwards.
+  auto close_all = [&] {
+    bool open = false;
     for (auto& bot : loop.bots()) {
-      bot->stop();
-      if (!options.close_on_stop) continue;
       std::vector<Symbol> held;
       for (const auto& [symbol, p] : bot->trader().positions()) {
+        open = true;
         if (!p.exit_order) held.push_back(symbol);
       }
       for (const Symbol& s : held) (void)bot->trader().close(s, OrderPurpose::end_of_run);
     }
+    return open;
+  };
+  (void)loop.call([&] {
+    for (auto& bot : loop.bots()) bot->stop();
+    if (options.close_on_stop) (void)close_all();
   });
   const auto settle_until = std::chrono::steady_clock::now() + options.settle_timeout;
   for (;;) {
@@ -871,9 +878,7 @@ Status run_live_engine(const LiveEngineOptions& options, std::stop_token stop,
     for (auto& [n, session] : sessions) in_flight += session->in_flight();
     bool exits_pending = false;
     if (options.close_on_stop) {
-      (void)loop.call([&] {
-        for (auto& bot : loop.bots()) exits_pending |= !bot->trader().positions().empty();
-      });
+      (void)loop.call([&] { exits_pending = close_all(); });
     }
     if ((in_flight == 0 && !exits_pending) || std::chrono::steady_clock::now() >= settle_until) {
       if (in_flight > 0 && options.on_notice) {
