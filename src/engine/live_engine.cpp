@@ -421,8 +421,10 @@ Status AccountSession::reconcile(std::vector<std::unique_ptr<Bot>>& bots, Capita
       journal_net[p.symbol] += p.side == Side::buy ? p.quantity.raw() : -p.quantity.raw();
       positions.push_back(Found{bot.get(), std::move(p)});
     }
-    // A position closed on the venue whose release the ledger never saw (a crash in between).
-    for (const JournalPosition& p : closed) {
+    // A position closed on the venue whose release the ledger never saw (a crash in between):
+    // the newest closed one of its symbol is the one the ledger still holds.
+    for (auto c = closed.rbegin(); c != closed.rend(); ++c) {
+      const JournalPosition& p = *c;
       auto it = ledger_position.find({bot->name(), p.symbol});
       if (it == ledger_position.end()) continue;
       bool still_open = false;
