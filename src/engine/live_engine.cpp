@@ -125,7 +125,6 @@ class AccountSession final : public OrderGateway {
     };
     events.on_fill = [](const venue::Fill&) {};  // the order push carries the cumulative fill
     events.on_error = [this](const Error& e) {
-      ++stream_errors_;
       notice(fmt::format("account {}: private stream: {} (reconnecting; open orders are polled meanwhile)", endpoint_.name,
                          e.message));
     };
@@ -337,7 +336,7 @@ class AccountSession final : public OrderGateway {
   std::condition_variable cv_;
   std::deque<Job> jobs_;  // guarded by mutex_; bounded by order_queue_capacity
   std::map<std::string, std::chrono::steady_clock::time_point> looked_up_;  // sender thread: last lookup per open order
-  std::atomic<std::uint64_t> orders_{0}, fills_{0}, refusals_{0}, stream_errors_{0};
+  std::atomic<std::uint64_t> orders_{0}, fills_{0}, refusals_{0};
   observe::LatencyHistogram candle_to_order_;
   std::jthread sender_;
 };
@@ -644,18 +643,17 @@ Status run_live_engine(const LiveEngineOptions& options, std::stop_token stop,
   for (auto& [name, session] : sessions) session->set_bots(bots_of_account[name]);
 
   // What the venue accepts per symbol; a symbol it does not list fails here, before any order.
-  auto learn_rules = [&](Bot& bot, const BotConfig& config) -> Status {
-    AccountSession& session = *sessions.at(config.account);
-    for (const SeriesKey& key : bot.subscriptions()) {
-      auto rules = with_retries([&] { return session.trading().instrument_rules(key.market, key.symbol); });
-      if (!rules) return make_error(rules.error().code, "bot {}: {}", bot.name(), rules.error().message);
-      if (!rules->trading) return make_error(ErrorCode::config_error, "bot {}: {} is listed but not trading", bot.name(), key.symbol);
-      bot.trader().set_symbol_lot(key.symbol, rules->qty_step, rules->min_notional);
-    }
+  auto learn_rules = [&](Bot& bot, AccountSession& session, const SeriesKey& key) -> Status {
+    auto rules = with_retries([&] { return session.trading().instrument_rules(key.market, key.symbol); });
+    if (!rules) return make_error(rules.error().code, "bot {}: {}", bot.name(), rules.error().message);
+    if (!rules->trading) return make_error(ErrorCode::config_error, "bot {}: {} is listed but not trading", bot.name(), key.symbol);
+    bot.trader().set_symbol_lot(key.symbol, rules->qty_step, rules->min_notional);
     return {};
   };
   for (std::size_t i = 0; i < bots.size(); ++i) {
-    if (auto ok = learn_rules(*bots[i], options.bots[i]); !ok) return ok;
+    for (const SeriesKey& key : bots[i]->subscriptions()) {
+      if (auto ok = learn_rules(*bots[i], *sessions.at(options.bots[i].account), key); !ok) return ok;
+    }
   }
 
   // History: recent closed candles of every watched series, into the store and the strategies.
@@ -811,9 +809,7 @@ Status run_live_engine(const LiveEngineOptions& options, std::stop_token stop,
   host.watch_fn = [&](Bot& bot, const std::vector<SeriesKey>& added) -> Status {
     AccountSession& session = *sessions.at(config_of(bot).account);
     for (const SeriesKey& key : added) {
-      if (auto rules = with_retries([&] { return session.trading().instrument_rules(key.market, key.symbol); })) {
-        bot.trader().set_symbol_lot(key.symbol, rules->qty_step, rules->min_notional);
-      }
+      (void)learn_rules(bot, session, key);  // check_listed() has vetted it already
       if (auto ok = warm(bot, key, true); !ok) return ok;
       if (auto ok = subscribe(key); !ok) return ok;
     }
