@@ -21,4 +21,9 @@ const EngineConfig& AppOptions::config() const {
   return *config_;
 }
 
+void fail(int exit_code, const std::string& message) {
+  fmt::print(stderr, "error: {}\n", message);
+  throw CommandFailed{exit_code};
+}
+
 }  // namespace twinstar

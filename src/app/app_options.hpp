@@ -23,4 +23,7 @@ struct CommandFailed {
   int exit_code = 1;
 };
 
+// Prints "error: <message>" to stderr and ends the command with `exit_code`.
+[[noreturn]] void fail(int exit_code, const std::string& message);
+
 }  // namespace twinstar

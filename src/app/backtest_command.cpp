@@ -29,14 +29,9 @@ struct BacktestArgs {
   bool allow_short = false;
 };
 
-[[noreturn]] void fail(const std::string& message, int code = 2) {
-  fmt::print(stderr, "error: {}\n", message);
-  throw CommandFailed{code};
-}
-
 template <class T>
 T need(Result<T> r, std::string_view what = {}) {
-  if (!r) fail(what.empty() ? r.error().message : fmt::format("{}: {}", what, r.error().message));
+  if (!r) fail(2, what.empty() ? r.error().message : fmt::format("{}: {}", what, r.error().message));
   return std::move(*r);
 }
 
@@ -109,9 +104,9 @@ void print_summary(const BacktestResult& r) {
 
 void write_file(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) fail(fmt::format("cannot write {}", path), 1);
+  if (!out) fail(1, fmt::format("cannot write {}", path));
   out << text;
-  if (!out.flush()) fail(fmt::format("cannot write {}", path), 1);
+  if (!out.flush()) fail(1, fmt::format("cannot write {}", path));
 }
 
 void run(const AppOptions& options, const BacktestArgs& a) {
@@ -121,10 +116,10 @@ void run(const AppOptions& options, const BacktestArgs& a) {
   else range.from = config.backtest.from;
   if (!a.to.empty()) range.to = need(parse_iso8601(a.to), "--to");
   else range.to = config.backtest.to;
-  if (range.from && range.to && *range.to <= *range.from) fail("--to must be after --from");
+  if (range.from && range.to && *range.to <= *range.from) fail(2, "--to must be after --from");
   if (!a.capital.empty()) {
     config.capital.initial_capital = need(Money::parse(a.capital), "--capital");
-    if (!config.capital.initial_capital.is_positive()) fail("--capital must be greater than 0");
+    if (!config.capital.initial_capital.is_positive()) fail(2, "--capital must be greater than 0");
   }
   if (!a.commission.empty()) config.backtest.commission = need(Ratio::parse(a.commission), "--commission");
 
@@ -150,7 +145,7 @@ void run(const AppOptions& options, const BacktestArgs& a) {
     if (b.symbols.empty()) {
       for (const auto& s : data) b.symbols.push_back(s.key.symbol.str());
     }
-    if (b.symbols.empty()) fail("--strategy needs --symbols (or --csv files that name them)");
+    if (b.symbols.empty()) fail(2, "--strategy needs --symbols (or --csv files that name them)");
     b.interval = interval ? *interval : (data.empty() ? Interval::m15 : data.front().key.interval);
     b.kind = b.symbols.size() == 1 ? "single" : "multi";
     b.name = b.kind;
@@ -161,8 +156,8 @@ void run(const AppOptions& options, const BacktestArgs& a) {
     b.sizing.lot_size = *Quantity::parse("0.00000001");
     bots = {b};
   }
-  if (bots.empty()) fail("no bots to backtest: give --strategy NAME --symbols ... or a --config with [[bots]]");
-  if (auto ok = validate_bots(bots, config.source); !ok) fail(ok.error().message);
+  if (bots.empty()) fail(2, "no bots to backtest: give --strategy NAME --symbols ... or a --config with [[bots]]");
+  if (auto ok = validate_bots(bots, config.source); !ok) fail(2, ok.error().message);
 
   std::set<SeriesKey> keys;
   for (const auto& b : bots) {
@@ -173,7 +168,7 @@ void run(const AppOptions& options, const BacktestArgs& a) {
   } else {
     for (const auto& k : keys) {
       if (std::none_of(data.begin(), data.end(), [&](const SeriesData& s) { return s.key == k; })) {
-        fail(fmt::format("no CSV file gives {} {} {} {}", k.exchange, k.market, k.symbol, k.interval));
+        fail(2, fmt::format("no CSV file gives {} {} {} {}", k.exchange, k.market, k.symbol, k.interval));
       }
     }
   }
@@ -185,14 +180,14 @@ void run(const AppOptions& options, const BacktestArgs& a) {
   bt.risk_free_rate = config.backtest.risk_free_rate;
   bt.trade_from = config.backtest.trade_from;
   if (!a.trade_from.empty()) bt.trade_from = need(parse_iso8601(a.trade_from), "--trade-from");
-  if (bt.trade_from && range.from && *bt.trade_from < *range.from) fail("--trade-from must not be before --from");
+  if (bt.trade_from && range.from && *bt.trade_from < *range.from) fail(2, "--trade-from must not be before --from");
   std::size_t total_candles = 0;
   for (const auto& s : data) total_candles += s.candles.size();
 
   if (!a.sweep.empty()) {
     const std::string swept = a.sweep_bot.empty() ? bots.front().name : a.sweep_bot;
     auto it = std::find_if(bots.begin(), bots.end(), [&](const BotConfig& b) { return b.name == swept; });
-    if (it == bots.end()) fail(fmt::format("--sweep-bot {}: no such bot", swept));
+    if (it == bots.end()) fail(2, fmt::format("--sweep-bot {}: no such bot", swept));
     const auto axes = need(parse_sweep(a.sweep), "--sweep");
     const auto grid = need(sweep_grid(it->params, axes), "--sweep");
     const unsigned jobs = a.jobs > 0 ? a.jobs : std::max(1u, std::thread::hardware_concurrency());
@@ -233,7 +228,7 @@ void run(const AppOptions& options, const BacktestArgs& a) {
     return built;
   };
   auto result = run_backtest(data, factory, bt);
-  if (!result) fail(factory_error.empty() ? result.error().message : factory_error);
+  if (!result) fail(2, factory_error.empty() ? result.error().message : factory_error);
   print_summary(*result);
   if (!a.json_out.empty()) {
     write_file(a.json_out, to_json(*result));

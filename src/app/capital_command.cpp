@@ -14,22 +14,17 @@ namespace twinstar {
 
 namespace {
 
-[[noreturn]] void fail(const std::string& message, int exit_code = 1) {
-  fmt::print(stderr, "error: {}\n", message);
-  throw CommandFailed{exit_code};
-}
-
 LedgerOptions options_or_fail(const EngineConfig& config) {
   auto o = ledger_options_from(config.capital);
-  if (!o) fail(o.error().message, 2);
+  if (!o) fail(2, o.error().message);
   return *o;
 }
 
 // Exact parse of a positive amount; errors name the flag and the value.
 Money parse_amount(const std::string& flag, const std::string& text) {
   auto m = Money::parse(text);
-  if (!m) fail(fmt::format("{}: \"{}\" is not a decimal amount: {}", flag, text, m.error().message));
-  if (!m->is_positive()) fail(fmt::format("{}: the amount must be > 0, got {}", flag, text));
+  if (!m) fail(1, fmt::format("{}: \"{}\" is not a decimal amount: {}", flag, text, m.error().message));
+  if (!m->is_positive()) fail(1, fmt::format("{}: the amount must be > 0, got {}", flag, text));
   return *m;
 }
 
@@ -42,7 +37,7 @@ CapitalLedger open_existing(const EngineConfig& config) {
   o.create_if_missing = false;
   const auto path = ledger_path(config);
   auto ledger = CapitalLedger::open(path, o, RealClock::instance());
-  if (!ledger) fail(ledger.error().code == ErrorCode::not_found ? no_ledger_hint(path) : ledger.error().message);
+  if (!ledger) fail(1, ledger.error().code == ErrorCode::not_found ? no_ledger_hint(path) : ledger.error().message);
   return std::move(*ledger);
 }
 
@@ -145,7 +140,7 @@ void show(const AppOptions& options, bool json) {
   // Read-only: a report never writes (reservations of dead processes are cancelled by the
   // next process that opens the ledger for writing).
   auto state = replay_journal(path);
-  if (!state) fail(state.error().code == ErrorCode::not_found ? no_ledger_hint(path) : state.error().message);
+  if (!state) fail(1, state.error().code == ErrorCode::not_found ? no_ledger_hint(path) : state.error().message);
   const LedgerStats s = make_stats(*state, o, Money::zero(), RealClock::instance().now());
   if (json) {
     JsonWriter w;
@@ -160,7 +155,7 @@ void history(const AppOptions& options, std::size_t limit, bool json) {
   const EngineConfig& config = options.config();
   const auto path = ledger_path(config);
   auto rows = read_journal(path, limit);
-  if (!rows) fail(rows.error().code == ErrorCode::not_found ? no_ledger_hint(path) : rows.error().message);
+  if (!rows) fail(1, rows.error().code == ErrorCode::not_found ? no_ledger_hint(path) : rows.error().message);
   if (json) {
     JsonWriter w;
     w.begin_array();
@@ -198,24 +193,24 @@ void init(const AppOptions& options, const std::string& amount_text, bool force)
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
     std::filesystem::create_directories(path.parent_path(), ec);
-    if (ec) fail(fmt::format("cannot create {}: {}", path.parent_path().string(), ec.message()));
+    if (ec) fail(1, fmt::format("cannot create {}: {}", path.parent_path().string(), ec.message()));
     LedgerOptions o = options_or_fail(config);
     o.initial_capital = amount;
     auto ledger = CapitalLedger::open(path, o, RealClock::instance());
-    if (!ledger) fail(ledger.error().message);
+    if (!ledger) fail(1, ledger.error().message);
     fmt::print("created capital ledger {} with {}\n", path.string(), amount);
     return;
   }
   // An existing ledger, with its history, is never reset silently.
   auto existing = replay_journal(path);
-  if (!existing) fail(existing.error().message);
+  if (!existing) fail(1, existing.error().message);
   if (!force) {
-    fail(fmt::format("capital ledger {} already exists (journal seq {}, total capital {}); pass --force to start over "
+    fail(1, fmt::format("capital ledger {} already exists (journal seq {}, total capital {}); pass --force to start over "
                      "with {} (its history stays in the journal)",
                      path.string(), existing->last_seq(), existing->equity(), amount));
   }
   CapitalLedger ledger = open_existing(config);
-  if (auto s = ledger.init(amount); !s) fail(s.error().message);
+  if (auto s = ledger.init(amount); !s) fail(1, s.error().message);
   fmt::print("re-initialised capital ledger {} with {} (was {}; history kept, journal seq {})\n", path.string(), amount,
              existing->equity(), ledger.last_seq());
 }
@@ -223,7 +218,7 @@ void init(const AppOptions& options, const std::string& amount_text, bool force)
 void flow(const AppOptions& options, const std::string& amount_text, bool deposit) {
   const Money amount = parse_amount("--amount", amount_text);
   CapitalLedger ledger = open_existing(options.config());
-  if (auto s = deposit ? ledger.deposit(amount) : ledger.withdraw(amount); !s) fail(s.error().message);
+  if (auto s = deposit ? ledger.deposit(amount) : ledger.withdraw(amount); !s) fail(1, s.error().message);
   const auto s = ledger.stats();
   fmt::print("{} {}: total capital {}, available {}\n", deposit ? "deposited" : "withdrew", amount, s.equity,
              s.available);

@@ -22,19 +22,14 @@ namespace {
 namespace fs = std::filesystem;
 using namespace twinstar::store;
 
-[[noreturn]] void fail(const std::string& message, int code = 1) {
-  fmt::print(stderr, "error: {}\n", message);
-  throw CommandFailed{code};
-}
-
 template <class T>
 T value_or_fail(Result<T> r) {
-  if (!r) fail(r.error().message, r.error().code == ErrorCode::unavailable ? 3 : 1);
+  if (!r) fail(r.error().code == ErrorCode::unavailable ? 3 : 1, r.error().message);
   return std::move(*r);
 }
 
 std::unique_ptr<CandleArchive> open_archive(const AppOptions& options, bool writer) {
-  return value_or_fail(CandleArchive::open(options.config().data_dir, ArchiveOptions{Durability::fsync, writer, 0}));
+  return value_or_fail(CandleArchive::open(options.config().data_dir, ArchiveOptions{store::Durability::fsync, writer, 0}));
 }
 
 // The series selection shared by several commands.
@@ -88,7 +83,7 @@ std::vector<Candle> to_candles(const std::vector<StoredCandle>& rows) {
 
 SeriesFiles files_or_fail(CandleArchive& archive, const SeriesKey& key) {
   auto f = value_or_fail(archive.files_of(key));
-  if (f.parts.empty()) fail(fmt::format("{}: no such series in {}", describe(key), archive.candles_root().string()));
+  if (f.parts.empty()) fail(1, fmt::format("{}: no such series in {}", describe(key), archive.candles_root().string()));
   return f;
 }
 
@@ -295,7 +290,7 @@ void run_export(const AppOptions& options, const SeriesArgs& series, const std::
   std::ofstream file;
   if (!out.empty()) {
     file.open(out, std::ios::trunc);
-    if (!file) fail(fmt::format("{}: cannot open for writing", out));
+    if (!file) fail(1, fmt::format("{}: cannot open for writing", out));
   }
   std::string buf = "open_time,open,high,low,close,volume,turnover\n";
   std::size_t n = 0;
@@ -363,7 +358,7 @@ void run_sql(const AppOptions& options, const std::string& query, bool csv) {
     return;
   }
   auto plain = archive->sql(q);  // not a SELECT (e.g. DESCRIBE candles): run as written
-  if (!plain) fail(fmt::format("sql: {}", wrapped.error().message));
+  if (!plain) fail(1, fmt::format("sql: {}", wrapped.error().message));
   const std::size_t cols = plain->column_count();
   const auto rows = duckdb_row_count(plain->get());
   for (std::size_t c = 0; c < cols; ++c) fmt::print("{}{}", c ? (csv ? "," : "\t") : "", plain->column_name(c));

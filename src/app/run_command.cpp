@@ -33,11 +33,6 @@ struct RunArgs {
   std::string sim_faults;
 };
 
-[[noreturn]] void fail(int code, const std::string& message) {
-  fmt::print(stderr, "error: {}\n", message);
-  throw CommandFailed{code};
-}
-
 // The Bybit private stream lives next to the public ones: ws(s)://host/v5/private.
 std::string bybit_private_ws(const std::string& public_ws) {
   const auto scheme_end = public_ws.find("://");

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/text.hpp"
+
 namespace twinstar::net {
 
 struct Header {
@@ -44,6 +46,6 @@ std::vector<std::pair<std::string, std::string>> parse_query(std::string_view qu
 // Percent-decoding; '+' becomes a space (form encoding, as browsers and client libraries send it).
 std::string url_decode(std::string_view text);
 
-bool iequals(std::string_view a, std::string_view b) noexcept;
+using twinstar::iequals;
 
 }  // namespace twinstar::net

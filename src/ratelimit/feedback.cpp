@@ -1,22 +1,14 @@
 #include "ratelimit/feedback.hpp"
 
+#include "core/text.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 
 namespace twinstar {
 
-namespace {
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  }
-  return true;
-}
-
-std::optional<std::int64_t> parse_int(std::string_view text) noexcept {
+std::optional<std::int64_t> parse_header_int(std::string_view text) noexcept {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
   while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
   std::int64_t v = 0;
@@ -25,11 +17,13 @@ std::optional<std::int64_t> parse_int(std::string_view text) noexcept {
   return v;
 }
 
+namespace {
+
 // Retry-After in delta-seconds (what Binance sends); the HTTP-date form falls back to the default.
 std::optional<Duration> retry_after_header(std::span<const HttpHeader> headers) {
   auto v = find_header(headers, "Retry-After");
   if (!v) return std::nullopt;
-  auto seconds = parse_int(*v);
+  auto seconds = parse_header_int(*v);
   if (!seconds || *seconds < 0 || *seconds > 366LL * 24 * 3600) return std::nullopt;
   return std::chrono::seconds(*seconds);
 }
@@ -38,7 +32,7 @@ std::optional<Duration> retry_after_header(std::span<const HttpHeader> headers) 
 std::optional<Duration> bybit_reset(std::span<const HttpHeader> headers, Timestamp now) {
   auto v = find_header(headers, "X-Bapi-Limit-Reset-Timestamp");
   if (!v) return std::nullopt;
-  auto ms = parse_int(*v);
+  auto ms = parse_header_int(*v);
   if (!ms || *ms <= 0 || *ms > 32'503'680'000'000) return std::nullopt;  // before year 3000
   const Timestamp reset{std::chrono::milliseconds(*ms)};
   if (reset <= now) return std::nullopt;

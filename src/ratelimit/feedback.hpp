@@ -18,6 +18,9 @@ struct HttpHeader {
   std::string_view value;
 };
 
+// A header's integer value: surrounding spaces and tabs allowed, nothing else.
+std::optional<std::int64_t> parse_header_int(std::string_view text) noexcept;
+
 // The value of header `name` (case-insensitive), if present.
 std::optional<std::string_view> find_header(std::span<const HttpHeader> headers, std::string_view name) noexcept;
 

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "core/text.hpp"
 #include "ratelimit/bucket.hpp"
 
 namespace twinstar {
@@ -125,33 +126,14 @@ std::string bucket_list(const Preset& preset) {
   return fmt::format("{}", fmt::join(names, ", "));
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const auto x = static_cast<unsigned char>(a[i]);
-    const auto y = static_cast<unsigned char>(b[i]);
-    if (std::tolower(x) != std::tolower(y)) return false;
-  }
-  return true;
-}
-
 bool istarts_with(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
-}
-
-std::optional<std::int64_t> parse_int(std::string_view text) {
-  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
-  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
-  std::int64_t v = 0;
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
-  return v;
 }
 
 // Binance interval suffixes: "1M" (minute), "10S", "1D", "1H"; any case.
 std::optional<Duration> parse_binance_interval(std::string_view text) {
   if (text.size() < 2) return std::nullopt;
-  auto n = parse_int(text.substr(0, text.size() - 1));
+  auto n = parse_header_int(text.substr(0, text.size() - 1));
   if (!n || *n < 1) return std::nullopt;
   switch (std::tolower(static_cast<unsigned char>(text.back()))) {
     case 's': return std::chrono::seconds(*n);
@@ -495,7 +477,7 @@ std::size_t VenueLimiter::observe_headers(const Cost& request, std::span<const H
     for (std::string_view prefix : {std::string_view("x-mbx-used-weight-"), std::string_view("x-mbx-order-count-")}) {
       if (!istarts_with(h.name, prefix)) continue;
       const auto window = parse_binance_interval(h.name.substr(prefix.size()));
-      const auto used = parse_int(h.value);
+      const auto used = parse_header_int(h.value);
       if (!window || !used) continue;
       const bool weight = prefix == "x-mbx-used-weight-";
       auto index = find_bucket([&](const BucketSpec& s) {
@@ -509,8 +491,8 @@ std::size_t VenueLimiter::observe_headers(const Cost& request, std::span<const H
   const auto remaining = find_header(headers, "X-Bapi-Limit-Status");
   const auto limit = find_header(headers, "X-Bapi-Limit");
   if (remaining && limit && (request.owner_ == id_ || request.empty())) {
-    const auto r = parse_int(*remaining);
-    const auto l = parse_int(*limit);
+    const auto r = parse_header_int(*remaining);
+    const auto l = parse_header_int(*limit);
     if (r && l && *r >= 0 && *l >= 1) {
       for (const auto& item : request) {
         if (specs[item.bucket].scope == Scope::account) {

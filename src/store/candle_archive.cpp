@@ -19,7 +19,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::int64_t kDecimal18Limit = 999'999'999'999'999'999;  // DECIMAL(18,8) holds |raw| <= this
 constexpr const char* kRowsFunction = "twinstar_rows";
 constexpr std::size_t kMergeBatchRows = 500'000;  // rows merged per pass: bounds a merge's memory (~30 MB)
 constexpr const char* kCandleColumns =

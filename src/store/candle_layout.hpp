@@ -31,6 +31,8 @@ namespace twinstar::store {
 inline constexpr const char* kCandlesDir = "candles";
 inline constexpr const char* kStagingDir = ".candles-staging";  // beside candles/, same filesystem
 inline constexpr const char* kJournalDir = ".candles-journal";  // beside candles/, same filesystem
+// Prices and volumes are stored as DECIMAL(18,8): |raw| must not exceed this.
+inline constexpr std::int64_t kDecimal18Limit = 999'999'999'999'999'999;
 
 // "bybit linear BTCUSDT 15m", for messages.
 std::string describe(const SeriesKey& key);

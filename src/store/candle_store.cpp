@@ -8,8 +8,6 @@ namespace twinstar::store {
 
 namespace {
 
-constexpr std::int64_t kDecimal18Limit = 999'999'999'999'999'999;
-
 Error refusal_error(const SeriesKey& key, const CandleRing::Refused& r) {
   switch (r.reason) {
     case AppendRefusal::conflict:

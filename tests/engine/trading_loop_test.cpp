@@ -34,7 +34,7 @@ class RecordingBot final : public Bot {
 
   std::vector<std::tuple<std::string, std::int64_t, bool, Price>> seen;
   std::vector<std::string> updates;
-  int ticks = 0;
+  std::atomic<int> ticks = 0;  // read by the test thread while the loop ticks
 
  private:
   std::string name_;
@@ -101,14 +101,14 @@ TEST(TradingLoop, routes_candles_to_subscribers_in_order_and_coalesces_queued_op
   EXPECT_EQ(loop.stats().unrouted_updates, 1u);
 
   // Ticks follow the engine clock.
-  const int ticks = pa->ticks;
+  const int ticks = pa->ticks.load();
   clock.advance(seconds(3));
   ASSERT_TRUE(loop.call([] {}));
   for (int i = 0; i < 100 && pa->ticks == ticks; ++i) {
     clock.advance(seconds(1));
     std::this_thread::sleep_for(milliseconds(1));
   }
-  EXPECT_GT(pa->ticks, ticks);
+  EXPECT_GT(pa->ticks.load(), ticks);
   loop.stop();
   auto after = loop.call([] {}, milliseconds(100));
   ASSERT_FALSE(after);

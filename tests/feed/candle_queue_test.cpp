@@ -8,11 +8,11 @@
 namespace twinstar::feed {
 namespace {
 
-SeriesKey key(std::string_view symbol) { return SeriesKey{Exchange::bybit, Market::linear, *Symbol::parse(symbol), Interval::m1}; }
+SeriesKey m1_key(std::string_view symbol) { return SeriesKey{Exchange::bybit, Market::linear, *Symbol::parse(symbol), Interval::m1}; }
 
 CandleEvent event(std::string_view symbol, std::int64_t minute, bool closed, std::int64_t close = 1) {
   CandleEvent e;
-  e.series = key(symbol);
+  e.series = m1_key(symbol);
   e.candle.open_time = from_epoch_ms(minute * 60'000);
   e.candle.close = Price::from_units(close);
   e.candle.closed = closed;

@@ -20,7 +20,7 @@ using error_code = boost::system::error_code;
 
 std::string HttpResult::header(std::string_view name) const {
   for (const auto& h : headers) {
-    if (net::iequals(h.name, name)) return h.value;
+    if (iequals(h.name, name)) return h.value;
   }
   return {};
 }

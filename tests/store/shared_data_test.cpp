@@ -21,7 +21,7 @@ namespace fs = std::filesystem;
 using testing::shared_data_dir;
 using testing::TempDir;
 
-const Timestamp kNow = *parse_iso8601("2026-01-01T00:00:00Z");
+const Timestamp kImportedAt = *parse_iso8601("2026-01-01T00:00:00Z");
 
 std::vector<fs::path> csv_files(const std::string& folder) {
   std::vector<fs::path> out;
@@ -33,7 +33,7 @@ std::vector<fs::path> csv_files(const std::string& folder) {
 }
 
 CsvCandles read_or_fail(const fs::path& file, CsvImportOptions options = {}) {
-  auto r = read_candle_csv(file, options, kNow);
+  auto r = read_candle_csv(file, options, kImportedAt);
   if (!r) throw std::runtime_error(r.error().message);
   return std::move(*r);
 }
@@ -52,7 +52,7 @@ TEST(SharedData, every_candle_file_round_trips_bit_exact_through_parquet_and_a_r
                           {"bybit-linear", Exchange::bybit, Market::linear},
                           {"binance-futures-1h", Exchange::binance, Market::linear},
                           {"ohlc-fixtures", Exchange::binance, Market::spot}};
-  ManualClock clock(kNow);
+  ManualClock clock(kImportedAt);
   std::size_t files = 0;
   for (const auto& set : sets) {
     TempDir dir;

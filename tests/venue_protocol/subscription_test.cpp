@@ -17,11 +17,11 @@
 namespace twinstar::venue {
 namespace {
 
-Symbol sym(std::string_view s) { return Symbol::parse(s).value(); }
+Symbol symbol_of(std::string_view s) { return Symbol::parse(s).value(); }
 
 std::vector<KlineTopic> topics(int n, Interval interval = Interval::m1) {
   std::vector<KlineTopic> out;
-  for (int i = 0; i < n; ++i) out.push_back({sym(fmt::format("SYM{}USDT", i)), interval});
+  for (int i = 0; i < n; ++i) out.push_back({symbol_of(fmt::format("SYM{}USDT", i)), interval});
   return out;
 }
 
@@ -50,11 +50,11 @@ TEST(BybitSubscribe, spot_frames_carry_at_most_ten_args) {
   expect_valid_json(*frames, 25);
   // §1.2: {"op":"subscribe","args":["kline.5.BTCUSDT"]} plus the optional req_id.
   auto one = bybit::build_subscribe_frames(Market::linear, SubscribeOp::subscribe,
-                                           std::vector<KlineTopic>{{sym("BTCUSDT"), Interval::m5}}, 1);
+                                           std::vector<KlineTopic>{{symbol_of("BTCUSDT"), Interval::m5}}, 1);
   ASSERT_TRUE(one);
   EXPECT_EQ((*one)[0].text, R"({"req_id":"1","op":"subscribe","args":["kline.5.BTCUSDT"]})");
   auto off = bybit::build_subscribe_frames(Market::linear, SubscribeOp::unsubscribe,
-                                           std::vector<KlineTopic>{{sym("BTCUSDT"), Interval::d1}}, 2);
+                                           std::vector<KlineTopic>{{symbol_of("BTCUSDT"), Interval::d1}}, 2);
   ASSERT_TRUE(off);
   EXPECT_EQ((*off)[0].text, R"({"req_id":"2","op":"unsubscribe","args":["kline.D.BTCUSDT"]})");
   EXPECT_EQ(bybit::ping_frame("100001"), R"({"req_id":"100001","op":"ping"})");
@@ -73,18 +73,18 @@ TEST(BybitSubscribe, linear_frames_keep_the_args_array_under_21000_characters) {
   expect_valid_json(*frames, 2000);
   EXPECT_FALSE(bybit::build_subscribe_frames(Market::linear, SubscribeOp::subscribe, {}, 1));
   EXPECT_FALSE(bybit::build_subscribe_frames(Market::linear, SubscribeOp::subscribe,
-                                             std::vector<KlineTopic>{{sym("BTCUSDT"), Interval::s1}}, 1));
+                                             std::vector<KlineTopic>{{symbol_of("BTCUSDT"), Interval::s1}}, 1));
 }
 
 TEST(BinanceSubscribe, frames_use_method_params_and_integer_ids) {
   auto one = binance::build_subscribe_frames(Market::spot, SubscribeOp::subscribe,
-                                             std::vector<KlineTopic>{{sym("BTCUSDT"), Interval::m1}, {sym("ETHUSDT"), Interval::h4}}, 1);
+                                             std::vector<KlineTopic>{{symbol_of("BTCUSDT"), Interval::m1}, {symbol_of("ETHUSDT"), Interval::h4}}, 1);
   ASSERT_TRUE(one);
   ASSERT_EQ(one->size(), 1u);
   // §2.3: {"method": "SUBSCRIBE", "params": [...], "id": 1}.
   EXPECT_EQ((*one)[0].text, R"({"method":"SUBSCRIBE","params":["btcusdt@kline_1m","ethusdt@kline_4h"],"id":1})");
   auto off = binance::build_subscribe_frames(Market::linear, SubscribeOp::unsubscribe,
-                                             std::vector<KlineTopic>{{sym("BTCUSDT"), Interval::m1}}, 12);
+                                             std::vector<KlineTopic>{{symbol_of("BTCUSDT"), Interval::m1}}, 12);
   ASSERT_TRUE(off);
   EXPECT_EQ((*off)[0].text, R"({"method":"UNSUBSCRIBE","params":["btcusdt@kline_1m"],"id":12})");
   auto many = binance::build_subscribe_frames(Market::spot, SubscribeOp::subscribe, topics(450), 1);
@@ -96,12 +96,12 @@ TEST(BinanceSubscribe, frames_use_method_params_and_integer_ids) {
 
 TEST(OkxSubscribe, frames_match_the_documented_shape_and_stay_under_64_kb) {
   auto one = okx::build_subscribe_frames(Market::spot, SubscribeOp::subscribe,
-                                         std::vector<KlineTopic>{{sym("BTCUSDT"), Interval::m1}}, 1512);
+                                         std::vector<KlineTopic>{{symbol_of("BTCUSDT"), Interval::m1}}, 1512);
   ASSERT_TRUE(one);
   // §3.2 sample, compacted: {"id":"1512","op":"subscribe","args":[{"channel":..,"instId":"BTC-USDT"}]}.
   EXPECT_EQ((*one)[0].text, R"({"id":"1512","op":"subscribe","args":[{"channel":"candle1m","instId":"BTC-USDT"}]})");
   auto swap = okx::build_subscribe_frames(Market::linear, SubscribeOp::unsubscribe,
-                                          std::vector<KlineTopic>{{sym("ETHUSDT"), Interval::h1}}, 2);
+                                          std::vector<KlineTopic>{{symbol_of("ETHUSDT"), Interval::h1}}, 2);
   ASSERT_TRUE(swap);
   EXPECT_EQ((*swap)[0].text, R"({"id":"2","op":"unsubscribe","args":[{"channel":"candle1H","instId":"ETH-USDT-SWAP"}]})");
   auto many = okx::build_subscribe_frames(Market::spot, SubscribeOp::subscribe, topics(3000), 1);
@@ -113,13 +113,13 @@ TEST(OkxSubscribe, frames_match_the_documented_shape_and_stay_under_64_kb) {
 
 TEST(BitgetSubscribe, frames_match_the_documented_shape_and_stay_under_4_kb) {
   auto one = bitget::build_subscribe_frames(Market::linear, SubscribeOp::subscribe,
-                                            std::vector<KlineTopic>{{sym("BTCUSDT"), Interval::m1}});
+                                            std::vector<KlineTopic>{{symbol_of("BTCUSDT"), Interval::m1}});
   ASSERT_TRUE(one);
   // §4.2 sample, compacted.
   EXPECT_EQ((*one)[0].text, R"({"op":"subscribe","args":[{"instType":"USDT-FUTURES","channel":"candle1m","instId":"BTCUSDT"}]})");
   EXPECT_EQ((*one)[0].request_id, "");
   auto spot = bitget::build_subscribe_frames(Market::spot, SubscribeOp::unsubscribe,
-                                             std::vector<KlineTopic>{{sym("ETHUSDT"), Interval::d1}});
+                                             std::vector<KlineTopic>{{symbol_of("ETHUSDT"), Interval::d1}});
   ASSERT_TRUE(spot);
   EXPECT_EQ((*spot)[0].text, R"({"op":"unsubscribe","args":[{"instType":"SPOT","channel":"candle1Dutc","instId":"ETHUSDT"}]})");
   auto many = bitget::build_subscribe_frames(Market::spot, SubscribeOp::subscribe, topics(200));

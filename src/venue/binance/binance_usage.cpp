@@ -4,12 +4,14 @@
 #include <string>
 #include <string_view>
 
+#include "core/text.hpp"
+
 namespace twinstar::venue::binance {
 
 namespace {
 
 bool istarts_with(std::string_view text, std::string_view prefix) {
-  return text.size() >= prefix.size() && iequals_ascii(text.substr(0, prefix.size()), prefix);
+  return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
 }
 
 // "10S" → 10 s, "1M" → 1 minute, "1D" → 1 day.

@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "core/text.hpp"
 #include "venue/binance/binance_usage.hpp"
 #include "venue/bitget/bitget_usage.hpp"
 #include "venue/bybit/bybit_usage.hpp"
@@ -22,18 +23,6 @@ std::string_view to_string(LimitScope scope) noexcept {
   return "?";
 }
 
-bool iequals_ascii(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    char y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
 RateLimitVerdict classify_rate_limit(Exchange exchange, const HttpAnswer& answer, TimestampMs now) {
   switch (exchange) {
     case Exchange::bybit: return bybit::classify_response(answer, now);
@@ -48,7 +37,7 @@ namespace detail {
 
 std::optional<std::string_view> find_header(std::span<const HeaderRef> headers, std::string_view name) noexcept {
   for (const auto& h : headers) {
-    if (iequals_ascii(h.name, name)) return h.value;
+    if (iequals(h.name, name)) return h.value;
   }
   return std::nullopt;
 }

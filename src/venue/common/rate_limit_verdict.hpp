@@ -50,8 +50,6 @@ struct HeaderRef {
   HeaderRef(const H& h) : name(h.name), value(h.value) {}  // NOLINT: implicit on purpose
 };
 
-// ASCII case-insensitive equality, for header names.
-bool iequals_ascii(std::string_view a, std::string_view b) noexcept;
 
 // One HTTP answer as the client saw it.
 struct HttpAnswer {
