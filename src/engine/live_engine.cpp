@@ -21,6 +21,7 @@
 #include "engine/engine_control.hpp"
 #include "engine/order_journal.hpp"
 #include "engine/rate_limits.hpp"
+#include "engine/send_queue.hpp"
 #include "engine/trading_loop.hpp"
 #include "feed/kline_fetcher.hpp"
 #include "feed/market_feed.hpp"
@@ -94,7 +95,7 @@ std::optional<std::string> bot_of(std::string_view client_id, const std::vector<
   return best;
 }
 
-// One venue account: the gateway its bots send orders through, the sender thread that talks
+// One venue account: the gateway its bots send orders through, the sender threads that talk
 // to the venue, and the private stream. Every report goes through the journal first; only a
 // report that moves an order forward reaches the bots, so duplicates and late acks change nothing.
 class AccountSession final : public OrderGateway {
@@ -118,7 +119,10 @@ class AccountSession final : public OrderGateway {
   void attach(TradingLoop& loop) { loop_ = &loop; }
 
   void start() {
-    sender_ = std::jthread([this](std::stop_token st) { run(st); });
+    const std::size_t senders = std::max<std::size_t>(1, options_.senders_per_account);
+    for (std::size_t i = 0; i < senders; ++i) {
+      senders_.emplace_back([this, i](std::stop_token st) { run(st, /*poller=*/i == 0); });
+    }
     venue::TradingEvents events;
     events.on_order = [this](const venue::OrderState& s) {
       if (s.status != venue::TradeOrderStatus::unknown) apply(to_update(s, clock_.now()));
@@ -136,11 +140,9 @@ class AccountSession final : public OrderGateway {
 
   void stop() {
     trading_->stop_stream();
-    if (sender_.joinable()) {
-      sender_.request_stop();
-      cv_.notify_all();
-      sender_.join();
-    }
+    for (auto& s : senders_) s.request_stop();  // wakes their waits (stop_token)
+    for (auto& s : senders_) s.join();          // each drains what it can take first
+    senders_.clear();
   }
 
   // Trading thread.
@@ -155,8 +157,9 @@ class AccountSession final : public OrderGateway {
     record.created = record.updated = clock_.now();
     if (auto ok = journal_.record_submit(record); !ok) return ok;  // write-ahead: nothing leaves unjournaled
     ++orders_;
-    Job job{Job::Kind::place, request, request.client_id, request.symbol, loop_ != nullptr ? loop_->current_candle_received_ns() : 0};
-    if (!enqueue(std::move(job))) {
+    SendJob job{SendJob::Kind::place, request, request.client_id, request.symbol,
+                loop_ != nullptr ? loop_->current_candle_received_ns() : 0};
+    if (!queue_.push(std::move(job))) {
       (void)journal_.record_update(OrderUpdate{request.client_id, OrderStatus::rejected, {}, {}, {}, clock_.now(),
                                                "order queue full"});
       ++refusals_;
@@ -166,7 +169,7 @@ class AccountSession final : public OrderGateway {
     return {};
   }
   Status cancel(const std::string& client_id, const Symbol& symbol) override {
-    if (!enqueue(Job{Job::Kind::cancel, {}, client_id, symbol, 0})) {
+    if (!queue_.push(SendJob{SendJob::Kind::cancel, {}, client_id, symbol, 0})) {
       return make_error(ErrorCode::unavailable, "account {}: order queue full", endpoint_.name);
     }
     return {};
@@ -186,27 +189,9 @@ class AccountSession final : public OrderGateway {
   }
 
  private:
-  struct Job {
-    enum class Kind : std::uint8_t { place, cancel } kind = Kind::place;
-    OrderRequest request;
-    std::string client_id;
-    Symbol symbol;
-    std::int64_t received_ns = 0;
-  };
-
   void notice(const std::string& text) {
     spdlog::warn("{}", text);
     if (options_.on_notice) options_.on_notice(text);
-  }
-
-  bool enqueue(Job job) {
-    {
-      std::lock_guard lock(mutex_);
-      if (jobs_.size() >= options_.order_queue_capacity) return false;
-      jobs_.push_back(std::move(job));
-    }
-    cv_.notify_one();
-    return true;
   }
 
   // Journal first; the bots see only what moved an order forward.
@@ -240,8 +225,8 @@ class AccountSession final : public OrderGateway {
     }
   }
 
-  void send(Job& job) {
-    if (job.kind == Job::Kind::cancel) {
+  void send(const SendJob& job) {
+    if (job.kind == SendJob::Kind::cancel) {
       auto ok = trading_->cancel_order(endpoint_.market, job.symbol, job.client_id);
       if (!ok) look_up(job.client_id, job.symbol, false);  // filled or gone already: learn how it ended
       return;
@@ -270,7 +255,8 @@ class AccountSession final : public OrderGateway {
 
   // Every order of this account the journal has not seen settle, once it has been open for
   // poll_after: the stream may have missed its report. The journal is the source of truth, so
-  // nothing here can forget an order. Sender thread only (so no send runs meanwhile).
+  // nothing here can forget an order. The polling sender only; orders queued or being sent
+  // are left to their sender.
   void poll() {
     auto open = journal_.open_orders();
     if (!open) return;
@@ -278,12 +264,7 @@ class AccountSession final : public OrderGateway {
     std::map<std::string, std::chrono::steady_clock::time_point> next;
     for (const OrderRecord& r : *open) {
       if (r.account != endpoint_.name) continue;
-      bool queued = false;
-      {
-        std::lock_guard lock(mutex_);
-        for (const Job& j : jobs_) queued |= j.kind == Job::Kind::place && j.client_id == r.client_id;
-      }
-      if (queued) continue;  // not sent yet
+      if (queue_.pending(r.client_id)) continue;  // not sent yet, or its answer is awaited
       auto it = looked_up_.find(r.client_id);
       if (it == looked_up_.end()) {
         next[r.client_id] = now;  // first seen open: give the stream poll_after to report
@@ -300,24 +281,20 @@ class AccountSession final : public OrderGateway {
     looked_up_ = std::move(next);
   }
 
-  // Polls on its own period even while orders keep coming (a busy queue must not starve it).
-  void run(std::stop_token stop) {
+  // The poller polls on its own period even while orders keep coming (a busy queue must not
+  // starve it). On stop, each sender leaves once nothing is left that it could take.
+  void run(std::stop_token stop, bool poller) {
     constexpr auto kPollEvery = std::chrono::milliseconds(250);
     auto next_poll = std::chrono::steady_clock::now() + kPollEvery;
     for (;;) {
-      std::optional<Job> job;
-      {
-        std::unique_lock lock(mutex_);
-        cv_.wait_until(lock, next_poll, [&] { return !jobs_.empty() || stop.stop_requested(); });
-        if (!jobs_.empty()) {
-          job = std::move(jobs_.front());
-          jobs_.pop_front();
-        } else if (stop.stop_requested()) {
-          return;
-        }
+      const auto deadline = poller ? next_poll : std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      if (auto job = queue_.take(stop, deadline)) {
+        send(*job);
+        queue_.done(*job);
+      } else if (stop.stop_requested()) {
+        return;
       }
-      if (job) send(*job);
-      if (std::chrono::steady_clock::now() >= next_poll) {
+      if (poller && std::chrono::steady_clock::now() >= next_poll) {
         poll();
         next_poll = std::chrono::steady_clock::now() + kPollEvery;
       }
@@ -332,13 +309,11 @@ class AccountSession final : public OrderGateway {
   std::vector<std::string> bots_;
   TradingLoop* loop_ = nullptr;
 
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::deque<Job> jobs_;  // guarded by mutex_; bounded by order_queue_capacity
-  std::map<std::string, std::chrono::steady_clock::time_point> looked_up_;  // sender thread: last lookup per open order
+  SendQueue queue_{options_.order_queue_capacity};
+  std::map<std::string, std::chrono::steady_clock::time_point> looked_up_;  // polling sender: last lookup per open order
   std::atomic<std::uint64_t> orders_{0}, fills_{0}, refusals_{0};
   observe::LatencyHistogram candle_to_order_;
-  std::jthread sender_;
+  std::vector<std::jthread> senders_;
 };
 
 Money signed_gross(const JournalPosition& p) {

@@ -63,6 +63,9 @@ struct LiveEngineOptions {
   Duration feed_stale_after{};
   bool close_on_stop = false;             // flatten every position before exiting
   std::size_t order_queue_capacity = 256; // per account; overflow policy kOrderQueueRefuseNew
+  // Sender threads per account, each sending on its own connection (the adapters keep 4):
+  // a round's orders for different symbols go out side by side; one symbol's stay in order.
+  std::size_t senders_per_account = 4;
   std::function<void(const TradeRecord&)> on_trade;  // trading thread
   std::function<void(std::string_view)> on_notice;   // reconciliation fixes, stream trouble (any thread)
   // Every order decided on a closed candle: real ns from the feed handing the candle to the

@@ -6,6 +6,7 @@
 
 #include "closing_server.hpp"
 #include "net/http_client.hpp"
+#include "net/http_client_pool.hpp"
 #include "net/server.hpp"
 #include "net/url.hpp"
 #include "net/ws_client.hpp"
@@ -82,6 +83,46 @@ TEST_F(ClientFixture, http_client_reuses_one_connection_for_many_requests) {
   ASSERT_TRUE(post);
   EXPECT_EQ(post->body, R"(POST /order {"a":1})");
   EXPECT_EQ((*c)->connections_opened(), 1u);
+}
+
+// Each lease is its own keep-alive connection; a caller that never overlaps with another keeps
+// using one; a full pool makes the next caller wait for a lease to come back.
+TEST_F(ClientFixture, a_client_pool_lends_one_connection_per_caller_and_waits_when_all_are_out) {
+  auto pool = HttpClientPool::create(base(), {}, 3);
+  ASSERT_TRUE(pool) << pool.error().message;
+  for (int i = 0; i < 4; ++i) {
+    auto c = (*pool)->acquire();
+    auto r = c->get(fmt::format("/one?i={}", i));
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->body, fmt::format("GET /one?i={} ", i));
+  }
+  EXPECT_EQ((*pool)->connections_opened(), 1u);  // sequential use stays on the warm connection
+
+  std::vector<HttpClientPool::Lease> held;
+  for (int i = 0; i < 3; ++i) {
+    held.push_back((*pool)->acquire());
+    auto r = held.back()->get("/held");
+    ASSERT_TRUE(r) << r.error().message;
+  }
+  EXPECT_EQ((*pool)->connections_opened(), 3u);
+
+  std::atomic<bool> got{false};
+  std::thread waiter([&] {
+    auto c = (*pool)->acquire();
+    got = true;
+    auto r = c->get("/after");
+    EXPECT_TRUE(r);
+  });
+  std::this_thread::sleep_for(50ms);
+  EXPECT_FALSE(got.load());  // all three are out
+  held.pop_back();           // one comes back
+  waiter.join();
+  EXPECT_TRUE(got.load());
+  EXPECT_EQ((*pool)->connections_opened(), 3u);  // the returned connection was reused
+
+  auto none = HttpClientPool::create(base(), {}, 0);
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, ErrorCode::invalid_argument);
 }
 
 TEST_F(ClientFixture, http_client_times_out_on_a_silent_server_and_recovers) {

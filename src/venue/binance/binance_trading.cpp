@@ -116,7 +116,7 @@ Result<std::unique_ptr<BinanceUsdmTrading>> BinanceUsdmTrading::create(BinanceTr
     return make_error(ErrorCode::invalid_argument, "Binance USDⓈ-M trading needs an API key and secret");
   }
   if (!limiter) return make_error(ErrorCode::invalid_argument, "Binance USDⓈ-M trading needs the account's rate limiter");
-  auto http = net::HttpClient::create(options.rest_url, options.http);
+  auto http = net::HttpClientPool::create(options.rest_url, options.http, options.http_connections);
   if (!http) return std::unexpected(http.error());
   std::unique_ptr<BinanceUsdmTrading> t(new BinanceUsdmTrading(std::move(options), std::move(limiter), clock));
   t->http_ = std::move(*http);
@@ -164,10 +164,10 @@ Result<std::string> BinanceUsdmTrading::call(std::string_view method, std::strin
     if (auto st = limiter_->acquire_for(cost, priority, options_.limiter_timeout); !st) {
       return make_error(st.error().code, "{} {}: rate limiter: {}", method, path, st.error().message);
     }
-    std::lock_guard lock(http_mutex_);
+    auto http = http_->acquire();
     const std::string query = sign ? signer_.signed_query(params, venue_now_ms(), options_.recv_window_ms) : params;
     const std::string target = query.empty() ? std::string(path) : fmt::format("{}?{}", path, query);
-    r = http_->request(method, target, {}, {{std::string(kHeaderApiKey), signer_.api_key()}});
+    r = http->request(method, target, {}, {{std::string(kHeaderApiKey), signer_.api_key()}});
     if (r || r.error().code != ErrorCode::unavailable || !get) break;
   }
   if (!r) {

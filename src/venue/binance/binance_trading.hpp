@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "core/clock.hpp"
-#include "net/http_client.hpp"
+#include "net/http_client_pool.hpp"
 #include "ratelimit/limiter.hpp"
 #include "venue/binance/binance_signer.hpp"
 #include "venue/common/trading.hpp"
@@ -26,6 +26,7 @@ struct BinanceTradingOptions {
   Duration limiter_timeout = std::chrono::seconds(10);
   Duration listen_key_keepalive = std::chrono::minutes(30);  // the key lives 60 minutes (§2.6)
   net::HttpClientOptions http;
+  std::size_t http_connections = 4;  // concurrent REST calls (orders for different symbols) on their own connections
 };
 
 // ORDER_TRADE_UPDATE into the order's state and, for execution type TRADE, the fill.
@@ -70,8 +71,7 @@ class BinanceUsdmTrading final : public VenueTrading {
   std::shared_ptr<VenueLimiter> limiter_;
   Clock& clock_;
   BinanceSigner signer_;
-  std::mutex http_mutex_;                  // serialises calls on the one keep-alive connection
-  std::unique_ptr<net::HttpClient> http_;  // guarded by http_mutex_
+  std::unique_ptr<net::HttpClientPool> http_;  // one caller per connection at a time
   std::atomic<std::int64_t> offset_ns_{0};
   std::jthread stream_;  // the user-data stream; stopped by stop_stream() or the destructor
 };

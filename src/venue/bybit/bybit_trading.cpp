@@ -133,7 +133,7 @@ Result<std::unique_ptr<BybitTrading>> BybitTrading::create(BybitTradingOptions o
     return make_error(ErrorCode::invalid_argument, "Bybit trading needs an API key and secret");
   }
   if (!limiter) return make_error(ErrorCode::invalid_argument, "Bybit trading needs the account's rate limiter");
-  auto http = net::HttpClient::create(options.rest_url, options.http);
+  auto http = net::HttpClientPool::create(options.rest_url, options.http, options.http_connections);
   if (!http) return std::unexpected(http.error());
   std::unique_ptr<BybitTrading> t(new BybitTrading(std::move(options), std::move(limiter), clock));
   t->http_ = std::move(*http);
@@ -151,9 +151,9 @@ Result<Duration> BybitTrading::sync_time() {
   if (auto st = limiter_->acquire_for(*cost, Priority::trading, options_.limiter_timeout); !st) {
     return make_error(st.error().code, "GET /v5/market/time: rate limiter: {}", st.error().message);
   }
-  std::lock_guard lock(http_mutex_);
+  auto http = http_->acquire();
   const auto before = clock_.now();
-  auto r = http_->get("/v5/market/time");
+  auto r = http->get("/v5/market/time");
   const auto after = clock_.now();
   if (!r) return std::unexpected(r.error());
   simdjson::dom::parser parser;
@@ -199,13 +199,13 @@ Result<std::string> BybitTrading::call(std::string_view method, std::string_view
     if (auto st = limiter_->acquire_for(*cost, priority, options_.limiter_timeout); !st) {
       return make_error(st.error().code, "{} {}: rate limiter: {}", method, path, st.error().message);
     }
-    std::lock_guard lock(http_mutex_);
+    auto http = http_->acquire();
     const auto h = signer_.sign_rest(venue_now_ms(), payload, options_.recv_window_ms);
     const std::vector<net::Header> headers{{std::string(kHeaderApiKey), h.api_key},
                                            {std::string(kHeaderTimestamp), h.timestamp},
                                            {std::string(kHeaderSign), h.sign},
                                            {std::string(kHeaderRecvWindow), h.recv_window}};
-    r = http_->request(method, target, get ? std::string_view{} : payload, headers);
+    r = http->request(method, target, get ? std::string_view{} : payload, headers);
     if (r || r.error().code != ErrorCode::unavailable || !get) break;
   }
   if (!r) {

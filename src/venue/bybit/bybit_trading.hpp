@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "core/clock.hpp"
-#include "net/http_client.hpp"
+#include "net/http_client_pool.hpp"
 #include "ratelimit/limiter.hpp"
 #include "venue/bybit/bybit_signer.hpp"
 #include "venue/common/trading.hpp"
@@ -25,6 +25,7 @@ struct BybitTradingOptions {
   Duration limiter_timeout = std::chrono::seconds(10);
   Duration ping_interval = std::chrono::seconds(20);  // §1.2
   net::HttpClientOptions http;
+  std::size_t http_connections = 4;  // concurrent REST calls (orders for different symbols) on their own connections
 };
 
 // "Buy"/"Sell" and friends, and the order status text, as Bybit spells them.
@@ -68,8 +69,7 @@ class BybitTrading final : public VenueTrading {
   std::shared_ptr<VenueLimiter> limiter_;
   Clock& clock_;
   BybitSigner signer_;
-  std::mutex http_mutex_;  // serialises calls on the one keep-alive connection
-  std::unique_ptr<net::HttpClient> http_;  // guarded by http_mutex_
+  std::unique_ptr<net::HttpClientPool> http_;  // one caller per connection at a time
   std::atomic<std::int64_t> offset_ns_{0};
   std::jthread stream_;  // the private stream; owned here, stopped by stop_stream() or the destructor
 };
