@@ -3,7 +3,7 @@
 // MultiTrader on the other 49), strategies tuned to trade often. Every order decided on a
 // closed candle contributes one sample: real time from the feed handing the candle to the
 // engine to the order being written to the socket. Prints p50/p90/p99/max and the count.
-//   build/release/bench/engine/engine_latency [simulated_hours=3] [speed=300]
+//   build/release/bench/engine/engine_latency [simulated_hours=3] [speed=300] [senders_per_account=4]
 
 #include <algorithm>
 #include <cstdio>
@@ -24,6 +24,7 @@ using namespace std::chrono;
 int main(int argc, char** argv) {
   const double hours_arg = argc > 1 ? std::atof(argv[1]) : 3;
   const double speed = argc > 2 ? std::atof(argv[2]) : 300;
+  const int senders = argc > 3 ? std::atoi(argv[3]) : 4;
   const auto dir = std::filesystem::temp_directory_path() / ("twinstar-engine-latency-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
 
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
   if (!sim.start()) return 1;
 
   LiveEngineOptions o;
+  o.senders_per_account = static_cast<std::size_t>(std::max(senders, 1));
   o.data_dir = dir;
   o.clock = &clock;
   o.duration = duration_cast<Duration>(duration<double, std::ratio<3600>>(hours_arg));
@@ -94,7 +96,7 @@ int main(int argc, char** argv) {
   }
   std::sort(samples.begin(), samples.end());
   auto q = [&](double p) { return samples[std::min(samples.size() - 1, static_cast<std::size_t>(p * samples.size()))] / 1e3; };
-  fmt::print("candle->order on loopback, 50 symbols, {} orders: p50 {:.1f} us  p90 {:.1f} us  p99 {:.1f} us  max {:.1f} us\n",
-             samples.size(), q(0.5), q(0.9), q(0.99), samples.back() / 1e3);
+  fmt::print("candle->order on loopback, 50 symbols, {} sender(s), {} orders: p50 {:.1f} us  p90 {:.1f} us  p99 {:.1f} us  max {:.1f} us\n",
+             o.senders_per_account, samples.size(), q(0.5), q(0.9), q(0.99), samples.back() / 1e3);
   return 0;
 }
