@@ -617,9 +617,26 @@ Status run_live_engine(const LiveEngineOptions& options, std::stop_token stop,
   }
   for (auto& [name, session] : sessions) session->set_bots(bots_of_account[name]);
 
-  // What the venue accepts per symbol; a symbol it does not list fails here, before any order.
-  auto learn_rules = [&](Bot& bot, AccountSession& session, const SeriesKey& key) -> Status {
+  // What the venue accepts per symbol, asked once per account and symbol (a symbol added at run
+  // time is vetted by check_listed, then set up by watch: one request). Any thread.
+  std::mutex rules_mutex;
+  std::map<std::string, venue::InstrumentRules> rules_cache;  // "<account> <symbol>"; guarded by rules_mutex
+  auto rules_of = [&](AccountSession& session, const SeriesKey& key) -> Result<venue::InstrumentRules> {
+    const std::string k = fmt::format("{} {}", session.endpoint().name, key.symbol);
+    {
+      std::lock_guard lock(rules_mutex);
+      if (auto it = rules_cache.find(k); it != rules_cache.end()) return it->second;
+    }
     auto rules = with_retries([&] { return session.trading().instrument_rules(key.market, key.symbol); });
+    if (rules && rules->trading) {  // a halted symbol is asked again next time
+      std::lock_guard lock(rules_mutex);
+      rules_cache.insert_or_assign(k, *rules);
+    }
+    return rules;
+  };
+  // A symbol the venue does not list fails here, before any order.
+  auto learn_rules = [&](Bot& bot, AccountSession& session, const SeriesKey& key) -> Status {
+    auto rules = rules_of(session, key);
     if (!rules) return make_error(rules.error().code, "bot {}: {}", bot.name(), rules.error().message);
     if (!rules->trading) return make_error(ErrorCode::config_error, "bot {}: {} is listed but not trading", bot.name(), key.symbol);
     bot.trader().set_symbol_lot(key.symbol, rules->qty_step, rules->min_notional);
@@ -774,7 +791,7 @@ Status run_live_engine(const LiveEngineOptions& options, std::stop_token stop,
   host.listed_fn = [&](const SeriesKey& key) -> Status {
     for (auto& [name, session] : sessions) {
       if (session->endpoint().exchange != key.exchange || session->endpoint().market != key.market) continue;
-      auto rules = with_retries([&] { return session->trading().instrument_rules(key.market, key.symbol); });
+      auto rules = rules_of(*session, key);
       if (!rules) return std::unexpected(rules.error());
       if (!rules->trading) return make_error(ErrorCode::invalid_argument, "{} is listed but not trading", key.symbol);
       return {};
