@@ -1,8 +1,6 @@
 #include "engine/live_engine.hpp"
 
 #include <algorithm>
-#include <condition_variable>
-#include <deque>
 #include <map>
 #include <mutex>
 #include <set>
@@ -497,13 +495,14 @@ class EngineSink final : public feed::CandleConsumer {
 }  // namespace
 
 Result<std::unique_ptr<venue::VenueTrading>> make_venue_trading(const AccountEndpoint& a, std::shared_ptr<VenueLimiter> limiter,
-                                                                Clock& clock) {
+                                                                Clock& clock, std::size_t connections) {
   if (a.exchange == Exchange::bybit) {
     venue::bybit::BybitTradingOptions o;
     o.rest_url = a.rest_url;
     o.private_ws_url = a.private_ws_url;
     o.api_key = a.api_key;
     o.api_secret = a.api_secret;
+    o.http_connections = connections;
     auto t = venue::bybit::BybitTrading::create(std::move(o), std::move(limiter), clock);
     if (!t) return std::unexpected(t.error());
     return std::unique_ptr<venue::VenueTrading>(std::move(*t));
@@ -514,6 +513,7 @@ Result<std::unique_ptr<venue::VenueTrading>> make_venue_trading(const AccountEnd
     o.private_ws_base = a.private_ws_url;
     o.api_key = a.api_key;
     o.api_secret = a.api_secret;
+    o.http_connections = connections;
     auto t = venue::binance::BinanceUsdmTrading::create(std::move(o), std::move(limiter), clock);
     if (!t) return std::unexpected(t.error());
     return std::unique_ptr<venue::VenueTrading>(std::move(*t));
@@ -596,7 +596,7 @@ Status run_live_engine(const LiveEngineOptions& options, std::stop_token stop,
     const AccountEndpoint& a = *accounts.at(b.account);
     auto limiter = limiters.limiter(a.exchange, a.name);
     if (!limiter) return std::unexpected(limiter.error());
-    auto trading = make_venue_trading(a, *limiter, clock);
+    auto trading = make_venue_trading(a, *limiter, clock, std::max<std::size_t>(1, options.senders_per_account));
     if (!trading) return std::unexpected(trading.error());
     auto offset = with_retries([&] { return (*trading)->sync_time(); });
     if (!offset) return make_error(offset.error().code, "account {}: {}", a.name, offset.error().message);

@@ -63,8 +63,8 @@ struct LiveEngineOptions {
   Duration feed_stale_after{};
   bool close_on_stop = false;             // flatten every position before exiting
   std::size_t order_queue_capacity = 256; // per account; overflow policy kOrderQueueRefuseNew
-  // Sender threads per account, each sending on its own connection (the adapters keep 4):
-  // a round's orders for different symbols go out side by side; one symbol's stay in order.
+  // Sender threads per account, each with its own REST connection (the adapter's pool has as
+  // many): a round's orders for different symbols go out side by side; one symbol's stay in order.
   std::size_t senders_per_account = 4;
   std::function<void(const TradeRecord&)> on_trade;  // trading thread
   std::function<void(std::string_view)> on_notice;   // reconciliation fixes, stream trouble (any thread)
@@ -77,10 +77,12 @@ struct LiveEngineOptions {
 // (journaled as rejected, its reservation cancelled by the bot); nothing queued is dropped.
 inline constexpr std::string_view kOrderQueueRefuseNew = "refuse_new";
 
-// The trading adapter of an account (Bybit v5; Binance USDⓈ-M). Errors: config_error for a venue
-// without live trading, invalid_argument for missing keys or a bad URL.
+// The trading adapter of an account (Bybit v5; Binance USDⓈ-M), with `connections` REST
+// connections for that many concurrent callers. Errors: config_error for a venue without live
+// trading, invalid_argument for missing keys or a bad URL.
 Result<std::unique_ptr<venue::VenueTrading>> make_venue_trading(const AccountEndpoint& account,
-                                                                std::shared_ptr<VenueLimiter> limiter, Clock& clock);
+                                                                std::shared_ptr<VenueLimiter> limiter, Clock& clock,
+                                                                std::size_t connections = 1);
 
 // Runs until `stop` or the duration. Errors: bad config (before any order), an account that
 // cannot be reached or authenticated, store, ledger or journal failures.

@@ -1,10 +1,9 @@
 #include "ratelimit/feedback.hpp"
 
-#include "core/text.hpp"
-
 #include <algorithm>
-#include <cctype>
 #include <charconv>
+
+#include "core/text.hpp"
 
 namespace twinstar {
 

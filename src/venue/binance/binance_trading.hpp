@@ -26,7 +26,7 @@ struct BinanceTradingOptions {
   Duration limiter_timeout = std::chrono::seconds(10);
   Duration listen_key_keepalive = std::chrono::minutes(30);  // the key lives 60 minutes (§2.6)
   net::HttpClientOptions http;
-  std::size_t http_connections = 4;  // concurrent REST calls (orders for different symbols) on their own connections
+  std::size_t http_connections = 1;  // callers served at once, each on its own keep-alive connection
 };
 
 // ORDER_TRADE_UPDATE into the order's state and, for execution type TRADE, the fill.

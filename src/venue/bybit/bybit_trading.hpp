@@ -25,7 +25,7 @@ struct BybitTradingOptions {
   Duration limiter_timeout = std::chrono::seconds(10);
   Duration ping_interval = std::chrono::seconds(20);  // §1.2
   net::HttpClientOptions http;
-  std::size_t http_connections = 4;  // concurrent REST calls (orders for different symbols) on their own connections
+  std::size_t http_connections = 1;  // callers served at once, each on its own keep-alive connection
 };
 
 // "Buy"/"Sell" and friends, and the order status text, as Bybit spells them.
