@@ -143,31 +143,22 @@ class AccountSession final : public OrderGateway {
     senders_.clear();
   }
 
-  // Trading thread.
+  // Trading thread. Queued only: the sender journals the order before it leaves (write-ahead),
+  // so a round's orders cost the trading thread no journal write each. A crash before that
+  // loses an order that never left; its reservation is reaped at the next start.
   Status submit(const OrderRequest& request) override {
-    OrderRecord record;
-    record.client_id = request.client_id;
-    record.bot = bot_of(request.client_id, bots_).value_or("?");
-    record.account = endpoint_.name;
-    record.exchange = endpoint_.exchange;
-    record.market = endpoint_.market;
-    record.request = request;
-    record.created = record.updated = clock_.now();
-    if (auto ok = journal_.record_submit(record); !ok) return ok;  // write-ahead: nothing leaves unjournaled
-    ++orders_;
     SendJob job{SendJob::Kind::place, request, request.client_id, request.symbol,
-                loop_ != nullptr ? loop_->current_candle_received_ns() : 0};
+                loop_ != nullptr ? loop_->current_candle_received_ns() : 0, clock_.now()};
     if (!queue_.push(std::move(job))) {
-      (void)journal_.record_update(OrderUpdate{request.client_id, OrderStatus::rejected, {}, {}, {}, clock_.now(),
-                                               "order queue full"});
       ++refusals_;
       return make_error(ErrorCode::unavailable, "account {}: order queue full ({} pending, policy {})", endpoint_.name,
                         options_.order_queue_capacity, kOrderQueueRefuseNew);
     }
+    ++orders_;
     return {};
   }
   Status cancel(const std::string& client_id, const Symbol& symbol) override {
-    if (!queue_.push(SendJob{SendJob::Kind::cancel, {}, client_id, symbol, 0})) {
+    if (!queue_.push(SendJob{SendJob::Kind::cancel, {}, client_id, symbol, 0, clock_.now()})) {
       return make_error(ErrorCode::unavailable, "account {}: order queue full", endpoint_.name);
     }
     return {};
@@ -178,12 +169,14 @@ class AccountSession final : public OrderGateway {
   std::uint64_t refusals() const noexcept { return refusals_.load(); }
   const observe::LatencyHistogram& candle_to_order() const noexcept { return candle_to_order_; }
 
-  // Orders of this account the journal has not seen settle.
+  // Orders of this account not yet sent, or sent and not seen settle by the journal (an order
+  // being journaled right now may count twice for a moment).
   std::size_t in_flight() {
+    const std::size_t unsent = queue_.places();
     auto open = journal_.open_orders();
-    if (!open) return 0;
-    return static_cast<std::size_t>(std::count_if(open->begin(), open->end(),
-                                                  [&](const OrderRecord& r) { return r.account == endpoint_.name; }));
+    if (!open) return unsent;
+    return unsent + static_cast<std::size_t>(std::count_if(
+                        open->begin(), open->end(), [&](const OrderRecord& r) { return r.account == endpoint_.name; }));
   }
 
  private:
@@ -223,13 +216,35 @@ class AccountSession final : public OrderGateway {
     }
   }
 
+  OrderRecord record_of(const SendJob& job) const {
+    OrderRecord record;
+    record.client_id = job.client_id;
+    record.bot = bot_of(job.client_id, bots_).value_or("?");
+    record.account = endpoint_.name;
+    record.exchange = endpoint_.exchange;
+    record.market = endpoint_.market;
+    record.request = job.request;
+    record.created = record.updated = job.queued_at;
+    return record;
+  }
+
   void send(const SendJob& job) {
     if (job.kind == SendJob::Kind::cancel) {
       auto ok = trading_->cancel_order(endpoint_.market, job.symbol, job.client_id);
       if (!ok) look_up(job.client_id, job.symbol, false);  // filled or gone already: learn how it ended
       return;
     }
-    if (job.received_ns != 0) {
+    if (auto journaled = journal_.record_submit(record_of(job)); !journaled) {  // write-ahead: nothing leaves unjournaled
+      spdlog::error("account {}: order {} not sent: order journal: {}", endpoint_.name, job.client_id,
+                    journaled.error().message);
+      ++refusals_;
+      if (loop_ != nullptr) {
+        loop_->post_order_update(OrderUpdate{job.client_id, OrderStatus::rejected, {}, {}, {}, clock_.now(),
+                                             "not sent: order journal: " + journaled.error().message});
+      }
+      return;
+    }
+    if (job.received_ns != 0) {  // "sent": journaled, about to be written to the socket
       const std::int64_t ns = real_ns() - job.received_ns;
       candle_to_order_.record_ns(ns);
       if (options_.on_candle_to_order_ns) options_.on_candle_to_order_ns(ns);
@@ -818,6 +833,7 @@ Status run_live_engine(const LiveEngineOptions& options, std::stop_token stop,
   const Timestamp end = options.duration ? trading_start + *options.duration : Timestamp::max();
   Timestamp next_report = trading_start + options.report_every;
   auto next_flush = std::chrono::steady_clock::now() + options.flush_every;
+  auto next_checkpoint = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   auto report_now = [&] {
     if (!report) return;
     EngineStatus s;
@@ -835,6 +851,10 @@ Status run_live_engine(const LiveEngineOptions& options, std::stop_token stop,
       // arenas; handing them back keeps resident memory flat over days.
       ::malloc_trim(0);
       next_flush = std::chrono::steady_clock::now() + options.flush_every;
+    }
+    if (std::chrono::steady_clock::now() >= next_checkpoint) {  // here, not inline in a sender's write
+      if (auto ok = (*journal)->checkpoint(); !ok) spdlog::warn("{}", ok.error().message);
+      next_checkpoint = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     }
     if (clock.now() >= next_report) {
       report_now();

@@ -51,4 +51,10 @@ std::size_t SendQueue::queued() const {
   return jobs_.size();
 }
 
+std::size_t SendQueue::places() const {
+  std::lock_guard lock(mutex_);
+  const auto is = [](const SendJob& j) { return j.kind == SendJob::Kind::place; };
+  return static_cast<std::size_t>(std::count_if(jobs_.begin(), jobs_.end(), is) + std::count_if(out_.begin(), out_.end(), is));
+}
+
 }  // namespace twinstar

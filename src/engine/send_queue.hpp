@@ -17,6 +17,7 @@
 
 #include "bot/order.hpp"
 #include "core/ids.hpp"
+#include "core/time.hpp"
 
 namespace twinstar {
 
@@ -26,6 +27,7 @@ struct SendJob {
   std::string client_id;      // the order placed or cancelled
   Symbol symbol;
   std::int64_t received_ns = 0;  // real ns the deciding candle reached the engine; 0 = none
+  Timestamp queued_at{};         // engine clock at submit (the journal's created time)
 };
 
 // Thread: any.
@@ -47,6 +49,8 @@ class SendQueue {
   bool pending(std::string_view client_id) const;
 
   std::size_t queued() const;
+  // Place jobs queued or out: orders the journal may not hold yet.
+  std::size_t places() const;
   std::size_t capacity() const noexcept { return capacity_; }
 
  private:

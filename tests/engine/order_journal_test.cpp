@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 namespace twinstar {
 namespace {
@@ -121,6 +122,57 @@ TEST_F(OrderJournalTest, positions_are_entries_minus_exits_with_the_entry_levels
   EXPECT_EQ(eth.quantity.to_string(), "1.5");
   EXPECT_EQ(eth.entry_price.to_string(), "55");
   EXPECT_EQ(by.at({"single", "BTCUSDT"}).side, Side::sell);
+}
+
+// A sender's late ack ("open") and the stream's fill race on every order: the journal must
+// judge each against the state it replaces, so no order ever moves back from filled.
+TEST_F(OrderJournalTest, racing_reports_of_one_order_never_move_it_backwards) {
+  auto j = OrderJournal::open(file());
+  ASSERT_TRUE(j) << j.error().message;
+  constexpr int kOrders = 300;
+  std::vector<std::string> ids;
+  for (int i = 0; i < kOrders; ++i) {
+    ids.push_back("multi-r-" + std::to_string(i));
+    ASSERT_TRUE((*j)->record_submit(order(ids.back().c_str(), "multi", "ETHUSDT", Side::buy, OrderPurpose::entry, "1", 0)));
+  }
+  auto report = [&](OrderStatus status, const char* filled) {
+    for (const auto& id : ids) {
+      auto r = (*j)->record_update(OrderUpdate{id, status, *Quantity::parse(filled), *Price::parse("100"), Money::zero(), kT0, ""});
+      ASSERT_TRUE(r) << r.error().message;
+    }
+  };
+  std::thread acks([&] { report(OrderStatus::open, "0"); });
+  std::thread fills([&] { report(OrderStatus::filled, "1"); });
+  acks.join();
+  fills.join();
+  for (const auto& id : ids) {
+    auto r = (*j)->find(id);
+    ASSERT_TRUE(r && *r);
+    EXPECT_EQ((*r)->status, OrderStatus::filled) << id;
+    EXPECT_EQ((*r)->filled.to_string(), "1") << id;
+  }
+  auto open = (*j)->open_orders();
+  ASSERT_TRUE(open);
+  EXPECT_TRUE(open->empty());
+}
+
+// Writers never checkpoint inline (until the log is very large): the owner's checkpoint()
+// moves the rows into the file itself, on its own connection, while the journal stays usable.
+TEST_F(OrderJournalTest, checkpoint_moves_the_log_into_the_file) {
+  auto j = OrderJournal::open(file());
+  ASSERT_TRUE(j) << j.error().message;
+  for (int i = 0; i < 200; ++i) {
+    const std::string id = "single-c-" + std::to_string(i);
+    ASSERT_TRUE((*j)->record_submit(order(id.c_str(), "single", "BTCUSDT", Side::buy, OrderPurpose::entry, "1", i)));
+  }
+  const auto before = std::filesystem::file_size(file());
+  ASSERT_TRUE((*j)->checkpoint());
+  const auto after = std::filesystem::file_size(file());
+  EXPECT_GT(after, before) << "the rows were still only in the write-ahead log";
+  ASSERT_TRUE((*j)->record_submit(order("single-c-x", "single", "BTCUSDT", Side::buy, OrderPurpose::entry, "1", 0)));
+  auto all = (*j)->all();
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), 201u);
 }
 
 TEST_F(OrderJournalTest, a_file_that_is_not_an_order_journal_is_refused_untouched) {
