@@ -2,8 +2,10 @@
 
 #include <sqlite3.h>
 
+#include <condition_variable>
 #include <map>
 #include <mutex>
+#include <span>
 
 namespace twinstar {
 
@@ -185,6 +187,79 @@ struct OrderJournal::Impl {
     return r;
   }
 
+  Status insert_locked(const std::filesystem::path& path, const OrderRecord& r);
+  Result<bool> update_locked(const std::filesystem::path& path, const OrderUpdate& u);
+
+  // Group commit. Senders and the private stream write at once; instead of queueing on `mutex`
+  // for one transaction each, a writer that finds another writing leaves its write in the queue;
+  // the writer in charge (the leader) takes the whole queue and writes it as ONE transaction,
+  // then wakes them. No write is acknowledged before its commit. The queue holds at most one
+  // write per waiting thread. Lock order: queue_mutex is never held while taking mutex.
+  struct Write {
+    const OrderRecord* record = nullptr;  // an insert, or
+    const OrderUpdate* update = nullptr;  // an update
+    Result<bool> result{false};
+    bool done = false;  // guarded by queue_mutex
+  };
+  std::mutex queue_mutex;
+  std::condition_variable queue_cv;
+  std::vector<Write*> queue;  // guarded by queue_mutex
+  bool leading = false;       // guarded by queue_mutex
+
+  Result<bool> write(const std::filesystem::path& path, Write& w) {
+    std::unique_lock q(queue_mutex);
+    queue.push_back(&w);
+    while (!w.done) {
+      if (leading) {
+        queue_cv.wait(q);
+        continue;
+      }
+      leading = true;
+      std::vector<Write*> batch;
+      batch.swap(queue);
+      q.unlock();
+      write_batch(path, batch);
+      q.lock();
+      leading = false;
+      for (Write* b : batch) b->done = true;
+      queue_cv.notify_all();
+    }
+    return std::move(w.result);
+  }
+
+  void write_batch(const std::filesystem::path& path, std::span<Write* const> batch) {
+    std::lock_guard lock(mutex);
+    auto run = [&](Write& w) {
+      if (w.record != nullptr) {
+        auto inserted = insert_locked(path, *w.record);
+        w.result = inserted ? Result<bool>(true) : Result<bool>(std::unexpected(inserted.error()));
+      } else {
+        w.result = update_locked(path, *w.update);
+      }
+    };
+    if (batch.size() == 1) {
+      run(*batch.front());
+      return;
+    }
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      const auto e = fail(path, "begin a transaction");
+      for (Write* w : batch) w->result = e;
+      return;
+    }
+    for (Write* w : batch) {
+      if (sqlite3_get_autocommit(db) != 0) {  // an I/O error ended the transaction: write nothing more
+        w->result = fail(path, "write (the transaction was rolled back)");
+        continue;
+      }
+      run(*w);  // a refused row (a duplicate id) undoes only its own statement
+    }
+    if (sqlite3_get_autocommit(db) != 0 || sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      const auto e = fail(path, "commit");
+      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+      for (Write* w : batch) w->result = e;
+    }
+  }
+
   // Steps s to the end, reading every row. The caller holds mutex.
   Result<std::vector<OrderRecord>> rows_locked(const std::filesystem::path& path, sqlite3_stmt* s) {
     std::vector<OrderRecord> out;
@@ -269,9 +344,8 @@ Result<std::unique_ptr<OrderJournal>> OrderJournal::open(const std::filesystem::
   return std::unique_ptr<OrderJournal>(new OrderJournal(path, std::move(impl)));
 }
 
-Status OrderJournal::record_submit(const OrderRecord& r) {
-  std::lock_guard lock(impl_->mutex);
-  Impl::Reuse st{impl_->insert};
+Status OrderJournal::Impl::insert_locked(const std::filesystem::path& path_, const OrderRecord& r) {
+  Reuse st{insert};
   const auto& q = r.request;
   sqlite3_bind_text(st.s, 1, r.client_id.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st.s, 2, r.bot.c_str(), -1, SQLITE_TRANSIENT);
@@ -283,10 +357,10 @@ Status OrderJournal::record_submit(const OrderRecord& r) {
   sqlite3_bind_text(st.s, 8, std::string(type_name(q.type)).c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st.s, 9, std::string(to_string(q.purpose)).c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64(st.s, 10, q.quantity.raw());
-  Impl::bind_opt(st.s, 11, q.price);
-  Impl::bind_opt(st.s, 12, q.trigger);
-  Impl::bind_opt(st.s, 13, q.stop_loss);
-  Impl::bind_opt(st.s, 14, q.take_profit);
+  bind_opt(st.s, 11, q.price);
+  bind_opt(st.s, 12, q.trigger);
+  bind_opt(st.s, 13, q.stop_loss);
+  bind_opt(st.s, 14, q.take_profit);
   sqlite3_bind_int(st.s, 15, q.reduce_only ? 1 : 0);
   sqlite3_bind_int64(st.s, 16, to_epoch_ms(q.decided_at));
   sqlite3_bind_text(st.s, 17, std::string(to_string(r.status)).c_str(), -1, SQLITE_TRANSIENT);
@@ -296,11 +370,19 @@ Status OrderJournal::record_submit(const OrderRecord& r) {
   sqlite3_bind_text(st.s, 21, r.reason.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64(st.s, 22, r.created.time_since_epoch().count());
   sqlite3_bind_int64(st.s, 23, r.updated.time_since_epoch().count());
-  sqlite3_bind_int64(st.s, 24, impl_->next_seq);
+  sqlite3_bind_int64(st.s, 24, next_seq);
   const int rc = sqlite3_step(st.s);
   if (rc == SQLITE_CONSTRAINT) return make_error(ErrorCode::conflict, "order journal: client id {} was used before", r.client_id);
-  if (rc != SQLITE_DONE) return impl_->fail(path_, "record an order");
-  ++impl_->next_seq;
+  if (rc != SQLITE_DONE) return fail(path_, "record an order");
+  ++next_seq;
+  return {};
+}
+
+Status OrderJournal::record_submit(const OrderRecord& r) {
+  Impl::Write w;
+  w.record = &r;
+  auto written = impl_->write(path_, w);
+  if (!written) return std::unexpected(written.error());
   return {};
 }
 
@@ -330,18 +412,17 @@ Status OrderJournal::checkpoint() {
   return {};
 }
 
-Result<bool> OrderJournal::record_update(const OrderUpdate& u) {
-  // Read and write under one lock: two reports of one order (an ack, a stream push) must not
-  // both judge against the old state, or the later write could move the order backwards.
-  std::lock_guard lock(impl_->mutex);
-  auto current = impl_->find_locked(path_, u.client_id);
+// Judged and written in one turn: two reports of one order (an ack, a stream push) must not
+// both judge against the old state, or the later write could move the order backwards.
+Result<bool> OrderJournal::Impl::update_locked(const std::filesystem::path& path_, const OrderUpdate& u) {
+  auto current = find_locked(path_, u.client_id);
   if (!current) return std::unexpected(current.error());
   if (!*current) return make_error(ErrorCode::not_found, "order journal: no order {}", u.client_id);
   const OrderRecord& r = **current;
   // Forward only: a later state, or a larger fill in the same state.
   const bool forward = rank(u.status) > rank(r.status) || (rank(u.status) == rank(r.status) && u.filled > r.filled);
   if (!forward || is_terminal(r.status)) return false;
-  Impl::Reuse st{impl_->update};
+  Reuse st{update};
   sqlite3_bind_text(st.s, 1, std::string(to_string(u.status)).c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64(st.s, 2, u.filled.raw());
   sqlite3_bind_int64(st.s, 3, u.average_price.raw());
@@ -349,8 +430,14 @@ Result<bool> OrderJournal::record_update(const OrderUpdate& u) {
   sqlite3_bind_text(st.s, 5, u.reason.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64(st.s, 6, u.time.time_since_epoch().count());
   sqlite3_bind_text(st.s, 7, u.client_id.c_str(), -1, SQLITE_TRANSIENT);
-  if (sqlite3_step(st.s) != SQLITE_DONE) return impl_->fail(path_, "update an order");
+  if (sqlite3_step(st.s) != SQLITE_DONE) return fail(path_, "update an order");
   return true;
+}
+
+Result<bool> OrderJournal::record_update(const OrderUpdate& u) {
+  Impl::Write w;
+  w.update = &u;
+  return impl_->write(path_, w);
 }
 
 Result<std::optional<OrderRecord>> OrderJournal::find(const std::string& client_id) {

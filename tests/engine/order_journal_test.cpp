@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -173,6 +174,43 @@ TEST_F(OrderJournalTest, checkpoint_moves_the_log_into_the_file) {
   auto all = (*j)->all();
   ASSERT_TRUE(all);
   EXPECT_EQ(all->size(), 201u);
+}
+
+// Concurrent writers share transactions (group commit): a row refused inside a shared
+// transaction (a client id used before) fails alone; every other write of the batch lands.
+TEST_F(OrderJournalTest, concurrent_writers_share_commits_and_a_refused_row_fails_alone) {
+  auto j = OrderJournal::open(file());
+  ASSERT_TRUE(j) << j.error().message;
+  ASSERT_TRUE((*j)->record_submit(order("taken", "multi", "ETHUSDT", Side::buy, OrderPurpose::entry, "1", 0)));
+  constexpr int kThreads = 4;
+  constexpr int kEach = 150;
+  std::atomic<int> conflicts{0};
+  std::atomic<int> other_errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        const std::string id = "multi-" + std::to_string(t) + "-" + std::to_string(i);
+        if (!(*j)->record_submit(order(id.c_str(), "multi", "ETHUSDT", Side::buy, OrderPurpose::entry, "1", i))) ++other_errors;
+        auto open = (*j)->record_update(OrderUpdate{id, OrderStatus::open, {}, {}, {}, kT0, ""});
+        if (!open || !*open) ++other_errors;
+        if (i % 10 == 0) {
+          auto dup = (*j)->record_submit(order("taken", "multi", "ETHUSDT", Side::buy, OrderPurpose::entry, "1", 0));
+          if (!dup && dup.error().code == ErrorCode::conflict) ++conflicts;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(other_errors.load(), 0);
+  EXPECT_EQ(conflicts.load(), kThreads * (kEach / 10));
+  auto all = (*j)->all();
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), 1u + kThreads * kEach);
+  auto open = (*j)->open_orders();
+  ASSERT_TRUE(open);
+  EXPECT_EQ(open->size(), 1u + kThreads * kEach);
+  for (const auto& r : *open) EXPECT_EQ(r.status, r.client_id == "taken" ? OrderStatus::submitted : OrderStatus::open) << r.client_id;
 }
 
 TEST_F(OrderJournalTest, a_file_that_is_not_an_order_journal_is_refused_untouched) {
