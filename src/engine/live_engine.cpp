@@ -833,7 +833,8 @@ Status run_live_engine(const LiveEngineOptions& options, std::stop_token stop,
   const Timestamp end = options.duration ? trading_start + *options.duration : Timestamp::max();
   Timestamp next_report = trading_start + options.report_every;
   auto next_flush = std::chrono::steady_clock::now() + options.flush_every;
-  auto next_checkpoint = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  constexpr auto kCheckpointEvery = std::chrono::seconds(1);
+  auto next_checkpoint = std::chrono::steady_clock::now() + kCheckpointEvery;
   auto report_now = [&] {
     if (!report) return;
     EngineStatus s;
@@ -854,7 +855,7 @@ Status run_live_engine(const LiveEngineOptions& options, std::stop_token stop,
     }
     if (std::chrono::steady_clock::now() >= next_checkpoint) {  // here, not inline in a sender's write
       if (auto ok = (*journal)->checkpoint(); !ok) spdlog::warn("{}", ok.error().message);
-      next_checkpoint = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      next_checkpoint = std::chrono::steady_clock::now() + kCheckpointEvery;
     }
     if (clock.now() >= next_report) {
       report_now();

@@ -2,10 +2,8 @@
 
 #include <sqlite3.h>
 
-#include <condition_variable>
 #include <map>
 #include <mutex>
-#include <span>
 
 namespace twinstar {
 
@@ -93,9 +91,8 @@ struct OrderJournal::Impl {
 
   // Checkpoints: a commit that checkpoints inline (SQLite's default, every ~4 MB of log) fsyncs
   // the file while every other writer waits on `mutex`, the order path's worst tail.
-  sqlite3* checkpointer = nullptr;
-  bool checkpointer_ready = false;
-  std::mutex checkpoint_mutex;  // guards checkpointer and checkpointer_ready
+  sqlite3* checkpointer = nullptr;  // opened by the first checkpoint()
+  std::mutex checkpoint_mutex;      // guards checkpointer
 
   ~Impl() {
     for (sqlite3_stmt* s : {insert, by_id, update}) sqlite3_finalize(s);
@@ -189,76 +186,6 @@ struct OrderJournal::Impl {
 
   Status insert_locked(const std::filesystem::path& path, const OrderRecord& r);
   Result<bool> update_locked(const std::filesystem::path& path, const OrderUpdate& u);
-
-  // Group commit. Senders and the private stream write at once; instead of queueing on `mutex`
-  // for one transaction each, a writer that finds another writing leaves its write in the queue;
-  // the writer in charge (the leader) takes the whole queue and writes it as ONE transaction,
-  // then wakes them. No write is acknowledged before its commit. The queue holds at most one
-  // write per waiting thread. Lock order: queue_mutex is never held while taking mutex.
-  struct Write {
-    const OrderRecord* record = nullptr;  // an insert, or
-    const OrderUpdate* update = nullptr;  // an update
-    Result<bool> result{false};
-    bool done = false;  // guarded by queue_mutex
-  };
-  std::mutex queue_mutex;
-  std::condition_variable queue_cv;
-  std::vector<Write*> queue;  // guarded by queue_mutex
-  bool leading = false;       // guarded by queue_mutex
-
-  Result<bool> write(const std::filesystem::path& path, Write& w) {
-    std::unique_lock q(queue_mutex);
-    queue.push_back(&w);
-    while (!w.done) {
-      if (leading) {
-        queue_cv.wait(q);
-        continue;
-      }
-      leading = true;
-      std::vector<Write*> batch;
-      batch.swap(queue);
-      q.unlock();
-      write_batch(path, batch);
-      q.lock();
-      leading = false;
-      for (Write* b : batch) b->done = true;
-      queue_cv.notify_all();
-    }
-    return std::move(w.result);
-  }
-
-  void write_batch(const std::filesystem::path& path, std::span<Write* const> batch) {
-    std::lock_guard lock(mutex);
-    auto run = [&](Write& w) {
-      if (w.record != nullptr) {
-        auto inserted = insert_locked(path, *w.record);
-        w.result = inserted ? Result<bool>(true) : Result<bool>(std::unexpected(inserted.error()));
-      } else {
-        w.result = update_locked(path, *w.update);
-      }
-    };
-    if (batch.size() == 1) {
-      run(*batch.front());
-      return;
-    }
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
-      const auto e = fail(path, "begin a transaction");
-      for (Write* w : batch) w->result = e;
-      return;
-    }
-    for (Write* w : batch) {
-      if (sqlite3_get_autocommit(db) != 0) {  // an I/O error ended the transaction: write nothing more
-        w->result = fail(path, "write (the transaction was rolled back)");
-        continue;
-      }
-      run(*w);  // a refused row (a duplicate id) undoes only its own statement
-    }
-    if (sqlite3_get_autocommit(db) != 0 || sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
-      const auto e = fail(path, "commit");
-      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
-      for (Write* w : batch) w->result = e;
-    }
-  }
 
   // Steps s to the end, reading every row. The caller holds mutex.
   Result<std::vector<OrderRecord>> rows_locked(const std::filesystem::path& path, sqlite3_stmt* s) {
@@ -379,27 +306,22 @@ Status OrderJournal::Impl::insert_locked(const std::filesystem::path& path_, con
 }
 
 Status OrderJournal::record_submit(const OrderRecord& r) {
-  Impl::Write w;
-  w.record = &r;
-  auto written = impl_->write(path_, w);
-  if (!written) return std::unexpected(written.error());
-  return {};
+  std::lock_guard lock(impl_->mutex);
+  return impl_->insert_locked(path_, r);
 }
 
 Status OrderJournal::checkpoint() {
   std::lock_guard lock(impl_->checkpoint_mutex);
-  if (impl_->checkpointer == nullptr &&
-      sqlite3_open_v2(path_.c_str(), &impl_->checkpointer, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
-    const std::string why = sqlite3_errmsg(impl_->checkpointer);
-    sqlite3_close_v2(impl_->checkpointer);
-    impl_->checkpointer = nullptr;
-    return make_error(ErrorCode::io_error, "order journal {}: cannot open for a checkpoint: {}", path_.string(), why);
-  }
-  if (!impl_->checkpointer_ready) {  // a connection learns the file is in WAL mode on its first read
-    if (sqlite3_exec(impl_->checkpointer, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr) != SQLITE_OK) {
-      return make_error(ErrorCode::io_error, "order journal {}: checkpoint: {}", path_.string(), sqlite3_errmsg(impl_->checkpointer));
+  if (impl_->checkpointer == nullptr) {
+    sqlite3* c = nullptr;
+    // A connection learns the file is in WAL mode on its first read.
+    if (sqlite3_open_v2(path_.c_str(), &c, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK ||
+        sqlite3_exec(c, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      const std::string why = sqlite3_errmsg(c);
+      sqlite3_close_v2(c);
+      return make_error(ErrorCode::io_error, "order journal {}: cannot open for a checkpoint: {}", path_.string(), why);
     }
-    impl_->checkpointer_ready = true;
+    impl_->checkpointer = c;
   }
   int log_frames = -1;
   const int rc = sqlite3_wal_checkpoint_v2(impl_->checkpointer, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames, nullptr);
@@ -435,9 +357,8 @@ Result<bool> OrderJournal::Impl::update_locked(const std::filesystem::path& path
 }
 
 Result<bool> OrderJournal::record_update(const OrderUpdate& u) {
-  Impl::Write w;
-  w.update = &u;
-  return impl_->write(path_, w);
+  std::lock_guard lock(impl_->mutex);
+  return impl_->update_locked(path_, u);
 }
 
 Result<std::optional<OrderRecord>> OrderJournal::find(const std::string& client_id) {

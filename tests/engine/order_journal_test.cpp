@@ -176,9 +176,9 @@ TEST_F(OrderJournalTest, checkpoint_moves_the_log_into_the_file) {
   EXPECT_EQ(all->size(), 201u);
 }
 
-// Concurrent writers share transactions (group commit): a row refused inside a shared
-// transaction (a client id used before) fails alone; every other write of the batch lands.
-TEST_F(OrderJournalTest, concurrent_writers_share_commits_and_a_refused_row_fails_alone) {
+// Senders write at once: every write lands, and a refused row (a client id used before)
+// fails alone without disturbing the others.
+TEST_F(OrderJournalTest, concurrent_writers_all_land_and_a_refused_row_fails_alone) {
   auto j = OrderJournal::open(file());
   ASSERT_TRUE(j) << j.error().message;
   ASSERT_TRUE((*j)->record_submit(order("taken", "multi", "ETHUSDT", Side::buy, OrderPurpose::entry, "1", 0)));
