@@ -4,7 +4,7 @@ BUILD_DIR := build/$(PRESET)
 CMAKE ?= cmake
 RUN_ARGS ?= demo
 
-.PHONY: all deps configure build run test test-asan test-tsan bench clean help
+.PHONY: all deps configure build run test test-asan test-tsan bench interop clean help
 
 all: build
 
@@ -14,6 +14,7 @@ help:
 	@echo "make test-asan  unit and concurrency tests under AddressSanitizer + UBSan"
 	@echo "make test-tsan  unit and concurrency tests under ThreadSanitizer"
 	@echo "make bench      build and run the benchmarks"
+	@echo "make interop    read the candle store with polars and compare it with twinstar's export"
 
 # The install script is cheap when nothing is missing (dpkg-query + a stamp file).
 deps:
@@ -43,6 +44,9 @@ test-tsan:
 
 bench: build
 	@for b in $(BUILD_DIR)/bench/*/*_bench; do echo "== $$b"; $$b; done
+
+interop: build
+	scripts/interop-polars.sh
 
 clean:
 	rm -rf build
