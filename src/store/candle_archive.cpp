@@ -275,6 +275,10 @@ Status CandleArchive::init() {
   auto conn = db_.connect();
   if (!conn) return std::unexpected(conn.error());
   conn_ = std::move(*conn);
+  // A streamed read (restart, reload) lets DuckDB's threads decode this far ahead of the consumer;
+  // at the default (~1 MB) the second thread idles. 16 MB: restart of 1 M candles 205 -> 172 ms
+  // wall (docs/PERFORMANCE-store.md); 4 and 8 MB gained nothing, 64 MB less.
+  if (auto s = conn_.execute("SET streaming_buffer_size = '16MB'"); !s) return s;
   {
     // twinstar_rows(): the rows being written, straight from memory into DuckDB's Parquet writer.
     duckdb_table_function tf = duckdb_create_table_function();
