@@ -22,8 +22,7 @@
 #include "engine/order_journal.hpp"
 #include "net/http_client.hpp"
 #include "ratelimit/limiter.hpp"
-#include "store/candle_archive.hpp"
-#include "store/integrity.hpp"
+#include "store_checks.hpp"
 #include "venue/common/trading.hpp"
 #include "venue/sim/sim_server.hpp"
 
@@ -206,24 +205,7 @@ inline void check_invariants(const LiveSetup& s, const LiveRun& run) {
   EXPECT_GE(filled, 2 * trades);  // at least an entry and an exit per trade
 
   // The store: every watched series gap-free and duplicate-free.
-  store::ArchiveOptions ao;
-  ao.writer = false;
-  auto archive = store::CandleArchive::open(s.dir, ao);
-  ASSERT_TRUE(archive) << archive.error().message;
-  auto listed = (*archive)->list();
-  ASSERT_TRUE(listed);
-  EXPECT_EQ(listed->size(), 1 + s.multi_symbols);
-  auto read = (*archive)->read(*listed);
-  ASSERT_TRUE(read);
-  EXPECT_TRUE(read->errors.empty());
-  for (const auto& series : read->series) {
-    std::vector<Candle> candles;
-    for (const auto& c : series.candles) candles.push_back(c.to_candle());
-    const auto report = store::check_series(series.key, candles);
-    EXPECT_TRUE(report.gaps.empty()) << series.key.symbol << " " << report.gaps.size() << " gaps";
-    EXPECT_TRUE(report.clean()) << series.key.symbol;
-    EXPECT_EQ(series.duplicate_rows + series.conflicting_rows, 0u);
-  }
+  expect_store_clean(s.dir, 1 + s.multi_symbols);
 }
 
 inline std::filesystem::path fresh_dir(const std::string& name) {

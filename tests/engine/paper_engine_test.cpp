@@ -12,8 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "ratelimit/preset.hpp"
-#include "store/candle_archive.hpp"
-#include "store/integrity.hpp"
+#include "store_checks.hpp"
 
 namespace twinstar {
 namespace {
@@ -92,27 +91,9 @@ TEST(PaperEngine, both_bots_trade_two_simulated_days_without_breaking_an_invaria
   EXPECT_EQ(reopened->stats().equity, end.capital.equity);
   EXPECT_EQ(reopened->stats().committed, end.capital.committed);
 
-  // Candles: every stored series is gap-free and duplicate-free.
-  store::ArchiveOptions ao;
-  ao.writer = false;
-  auto archive = store::CandleArchive::open(dir, ao);
-  ASSERT_TRUE(archive) << archive.error().message;
-  auto listed = (*archive)->list();
-  ASSERT_TRUE(listed);
-  EXPECT_EQ(listed->size(), 31u);
-  auto read = (*archive)->read(*listed);
-  ASSERT_TRUE(read);
-  EXPECT_TRUE(read->errors.empty());
-  for (const auto& series : read->series) {
-    std::vector<Candle> candles;
-    for (const auto& c : series.candles) candles.push_back(c.to_candle());
-    const auto report = store::check_series(series.key, candles);
-    EXPECT_TRUE(report.gaps.empty()) << series.key.symbol;
-    EXPECT_TRUE(report.clean()) << series.key.symbol;
-    EXPECT_EQ(series.duplicate_rows + series.conflicting_rows, 0u);
-    // Warm-up history plus the two days (less the minutes of simulated time that set-up took at this speed).
-    EXPECT_GE(candles.size(), 200u + 150) << series.key.symbol;
-  }
+  // Candles: every stored series is gap-free and duplicate-free; warm-up history plus the two
+  // days (less the minutes of simulated time that set-up took at this speed).
+  testing::expect_store_clean(dir, 31, 200 + 150);
   std::filesystem::remove_all(dir);
 }
 
