@@ -649,11 +649,16 @@ Status run_live_engine(const LiveEngineOptions& options, std::stop_token stop,
     }
     return rules;
   };
+  // The rules of a symbol the venue lists and trades; `halted` is the error code otherwise.
+  auto tradable_rules = [&](AccountSession& session, const SeriesKey& key, ErrorCode halted) -> Result<venue::InstrumentRules> {
+    auto rules = rules_of(session, key);
+    if (rules && !rules->trading) return make_error(halted, "{} is listed but not trading", key.symbol);
+    return rules;
+  };
   // A symbol the venue does not list fails here, before any order.
   auto learn_rules = [&](Bot& bot, AccountSession& session, const SeriesKey& key) -> Status {
-    auto rules = rules_of(session, key);
+    auto rules = tradable_rules(session, key, ErrorCode::config_error);
     if (!rules) return make_error(rules.error().code, "bot {}: {}", bot.name(), rules.error().message);
-    if (!rules->trading) return make_error(ErrorCode::config_error, "bot {}: {} is listed but not trading", bot.name(), key.symbol);
     bot.trader().set_symbol_lot(key.symbol, rules->qty_step, rules->min_notional);
     return {};
   };
@@ -806,9 +811,8 @@ Status run_live_engine(const LiveEngineOptions& options, std::stop_token stop,
   host.listed_fn = [&](const SeriesKey& key) -> Status {
     for (auto& [name, session] : sessions) {
       if (session->endpoint().exchange != key.exchange || session->endpoint().market != key.market) continue;
-      auto rules = rules_of(*session, key);
+      auto rules = tradable_rules(*session, key, ErrorCode::invalid_argument);
       if (!rules) return std::unexpected(rules.error());
-      if (!rules->trading) return make_error(ErrorCode::invalid_argument, "{} is listed but not trading", key.symbol);
       return {};
     }
     return make_error(ErrorCode::invalid_argument, "no account trades {} {}", to_string(key.exchange), to_string(key.market));
