@@ -24,11 +24,12 @@ TEST(LiveEngine, both_bots_trade_against_the_sim_over_loopback) {
 
 // A symbol the venue does not list, or a bot on an account that does not exist: a clear error
 // before any order (the journal stays empty).
-TEST(LiveEngine, refuses_a_symbol_the_venue_does_not_list_before_any_order) {
+TEST(LiveEngine, refuses_a_symbol_the_venue_does_not_list_or_trade_before_any_order) {
   LiveSetup s;
   s.dir = fresh_dir("twinstar-live-bad");
   venue::sim::SimOptions so;
   so.speed = 60;
+  so.closed_symbols = {"ALGOUSDT"};
   auto source = venue::sim::make_market_source(so, Timestamp(sys_days(year(2026) / 3 / 2)));
   ASSERT_TRUE(source);
   AcceleratedClock clock((*source)->default_start(), so.speed);
@@ -50,6 +51,15 @@ TEST(LiveEngine, refuses_a_symbol_the_venue_does_not_list_before_any_order) {
     ASSERT_FALSE(ok);
     EXPECT_EQ(ok.error().code, ErrorCode::config_error);
     EXPECT_NE(ok.error().message.find("nobody"), std::string::npos) << ok.error().message;
+  }
+  {
+    LiveEngineOptions o = options_for(s, sim, clock);
+    o.bots[1].symbols.push_back("ALGOUSDT");  // listed, but its status is "Closed"
+    auto ok = run_live_engine(o, stop.get_token(), {});
+    ASSERT_FALSE(ok);
+    EXPECT_EQ(ok.error().code, ErrorCode::config_error);
+    EXPECT_NE(ok.error().message.find("ALGOUSDT is listed but not trading"), std::string::npos) << ok.error().message;
+    EXPECT_NE(ok.error().message.find("multi"), std::string::npos) << ok.error().message;
   }
   auto journal = OrderJournal::open(s.dir / "state" / "orders.sqlite");
   ASSERT_TRUE(journal);

@@ -66,6 +66,8 @@ struct SimOptions {
   std::optional<Timestamp> start;  // the simulated clock's start; synthetic default: now, floored to the minute
   FaultSpec faults;
   std::vector<SimAccountConfig> accounts = default_accounts();
+  // Listed with status "Closed" in instruments-info (a delisted or halted symbol), for tests.
+  std::vector<std::string> closed_symbols;
 
   Ratio linear_taker_fee = *Ratio::parse("0.00055");  // Bybit's non-VIP defaults
   Ratio linear_maker_fee = *Ratio::parse("0.0002");

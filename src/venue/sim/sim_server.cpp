@@ -692,7 +692,9 @@ HttpResponse SimServer::route_public(const HttpRequest& request, Timestamp now) 
       const auto& s = specs[i];
       w.begin_object().field("symbol", s.symbol.view());
       if (mkt == twinstar::Market::linear) w.field("contractType", "LinearPerpetual");
-      w.field("status", "Trading").field("baseCoin", s.base_coin).field("quoteCoin", s.quote_coin);
+      const bool closed = std::find(options_.closed_symbols.begin(), options_.closed_symbols.end(), s.symbol.view()) !=
+                          options_.closed_symbols.end();
+      w.field("status", closed ? "Closed" : "Trading").field("baseCoin", s.base_coin).field("quoteCoin", s.quote_coin);
       if (mkt == twinstar::Market::linear) {
         w.field("launchTime", std::to_string(ms_of(market_.source().history_begin()))).field("deliveryTime", "0");
         w.field("deliveryFeeRate", "").field("priceScale", std::to_string(s.price_scale));
