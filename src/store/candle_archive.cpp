@@ -276,7 +276,7 @@ Status CandleArchive::init() {
   if (!conn) return std::unexpected(conn.error());
   conn_ = std::move(*conn);
   // A streamed read (restart, reload) lets DuckDB's threads decode this far ahead of the consumer;
-  // at the default (~1 MB) the second thread idles. 16 MB: restart of 1 M candles 205 -> 172 ms
+  // at the default (~1 MB) the second thread idles. 16 MB: restart of 1 M candles 200-209 -> 166-176 ms
   // wall (docs/PERFORMANCE-store.md); 4 and 8 MB gained nothing, 64 MB less.
   if (auto s = conn_.execute("SET streaming_buffer_size = '16MB'"); !s) return s;
   {
