@@ -15,8 +15,8 @@ struct TimeRange {
   std::optional<Timestamp> to;    // exclusive
 };
 
-// Reads every candle of `keys` from <data_dir>/candles within `range`, read-only (a running
-// engine may hold the writer lock). Errors: a series missing from the store (names it and
+// Reads every candle of `keys` from <data_dir>/candles within `range`, read-only (running
+// engines may be writing it). Errors: a series missing from the store (names it and
 // lists what the store has), an empty range, unreadable files.
 Result<std::vector<SeriesData>> load_from_store(const std::filesystem::path& data_dir, const std::vector<SeriesKey>& keys,
                                                 const TimeRange& range);

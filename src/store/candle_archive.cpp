@@ -5,6 +5,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
+#include <optional>
+#include <utility>
 #include <cstring>
 #include <map>
 #include <set>
@@ -241,7 +244,49 @@ CandleArchive::CandleArchive(fs::path data_dir, ArchiveOptions options)
 }
 
 CandleArchive::~CandleArchive() {
-  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+class CandleArchive::WriteLock {
+ public:
+  explicit WriteLock(int fd) : fd_(fd) {}
+  WriteLock(WriteLock&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  WriteLock& operator=(WriteLock&&) = delete;
+  ~WriteLock() {
+    if (fd_ >= 0) ::flock(fd_, LOCK_UN);
+  }
+
+ private:
+  int fd_;
+};
+
+Result<CandleArchive::WriteLock> CandleArchive::lock_writes() {
+  const auto name = [&] { return (root_ / ".writer.lock").string(); };
+  while (::flock(lock_fd_, LOCK_EX) != 0) {
+    if (errno != EINTR) return make_error(ErrorCode::io_error, "{}: cannot lock: {}", name(), errno_text());
+  }
+  WriteLock held(lock_fd_);
+  char buf[32] = {};
+  const ssize_t n = ::pread(lock_fd_, buf, sizeof buf - 1, 0);
+  if (n < 0) return make_error(ErrorCode::io_error, "{}: cannot read: {}", name(), errno_text());
+  // Empty in a new store (or one an earlier version wrote): the numbers scanned at open stand.
+  std::uint64_t recorded = 0;
+  const auto [end, ec] = std::from_chars(buf, buf + n, recorded);
+  if (ec != std::errc() && n > 0) return make_error(ErrorCode::parse_error, "{}: not a sequence number: '{}'", name(), std::string(buf, static_cast<std::size_t>(n)));
+  next_seq_ = std::max(next_seq_, recorded);
+  return held;
+}
+
+Result<std::uint64_t> CandleArchive::take_seq() {
+  const std::uint64_t seq = next_seq_++;
+  // Fixed width, so a shorter number never leaves digits of a longer one behind. Recorded before
+  // any file carries `seq`; a lost record (power loss) is recovered by the scan at open.
+  const std::string text = fmt::format("{:<20}\n", next_seq_);
+  if (::pwrite(lock_fd_, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
+    return make_error(ErrorCode::io_error, "{}: cannot record the next sequence number: {}", (root_ / ".writer.lock").string(),
+                      errno_text());
+  }
+  return seq;
 }
 
 Result<std::unique_ptr<CandleArchive>> CandleArchive::open(const fs::path& data_dir, ArchiveOptions options) {
@@ -257,12 +302,15 @@ Status CandleArchive::init() {
     const fs::path lock_path = root_ / ".writer.lock";
     lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (lock_fd_ < 0) return make_error(ErrorCode::io_error, "{}: cannot open: {}", lock_path.string(), errno_text());
-    if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
-      return make_error(ErrorCode::unavailable,
-                        "{}: another twinstar process is writing this candle store; stop it or use another --data-dir",
-                        root_.string());
-    }
-    // Leftovers of an interrupted write were never visible; drop them.
+  }
+  // Start-up clean-up runs under the write lock: another writer is then between writes.
+  std::optional<WriteLock> held;
+  if (options_.writer) {
+    auto l = lock_writes();
+    if (!l) return std::unexpected(l.error());
+    held.emplace(std::move(*l));
+    // Leftovers of an interrupted write were never visible; every write stages under the lock,
+    // so none is in progress now: drop them.
     std::error_code ec;
     fs::remove_all(staging_, ec);
     if (ec) return make_error(ErrorCode::io_error, "{}: cannot clean: {}", staging_.string(), ec.message());
@@ -584,8 +632,12 @@ JournalStats CandleArchive::journal_stats() {
 Result<WriteReport> CandleArchive::write(std::span<const SeriesBatch> batches) {
   std::lock_guard lock(mutex_);
   if (!options_.writer) return make_error(ErrorCode::invalid_argument, "candle archive opened read-only");
+  auto held = lock_writes();
+  if (!held) return std::unexpected(held.error());
+  auto seq = take_seq();
+  if (!seq) return std::unexpected(seq.error());
   WriteReport report;
-  report.seq = next_seq_++;
+  report.seq = *seq;
   std::vector<Group> groups;
   for (const auto& b : batches) {
     if (auto s = validate_batch(b); !s) return std::unexpected(s.error());
@@ -638,7 +690,11 @@ Result<WriteReport> CandleArchive::append_journal(std::span<const SeriesBatch> b
     }
   }
   if (source.runs.empty()) return report;
-  report.seq = next_seq_++;
+  auto held = lock_writes();
+  if (!held) return std::unexpected(held.error());
+  auto seq = take_seq();
+  if (!seq) return std::unexpected(seq.error());
+  report.seq = *seq;
   const std::string name = journal_file_name(report.seq);
   const fs::path staged = staging_ / name;
   const fs::path target = journal_dir_ / name;
@@ -1091,6 +1147,9 @@ Result<ReadResult> CandleArchive::read_locked(std::span<const SeriesFiles> serie
 Result<CompactReport> CandleArchive::compact(std::size_t min_parts) {
   std::lock_guard lock(mutex_);
   if (!options_.writer) return make_error(ErrorCode::invalid_argument, "candle archive opened read-only");
+  // Under the write lock from listing to the last deletion: another writer's files stay put.
+  auto held = lock_writes();
+  if (!held) return std::unexpected(held.error());
   auto all = list_locked();
   if (!all) return std::unexpected(all.error());
   CompactReport report;
@@ -1201,7 +1260,9 @@ Result<CompactReport> CandleArchive::compact(std::size_t min_parts) {
       written_group.push_back(g);
     }
     if (!groups.empty()) {
-      auto written = write_groups(groups, next_seq_++);
+      auto stage_id = take_seq();
+      if (!stage_id) return std::unexpected(stage_id.error());
+      auto written = write_groups(groups, *stage_id);
       if (!written) return std::unexpected(written.error());
       report.files_written += *written;
     }

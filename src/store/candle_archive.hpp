@@ -3,7 +3,9 @@
 // Writes are incremental (new files only) and atomic per file: each file is written in a
 // staging folder, synced, renamed into place and its folder synced, so a crash at any instant
 // leaves every visible file complete. Flushes append one journal file for all series; compaction
-// merges the journal into the hive-partitioned parts. One writer per data folder (a lock file).
+// merges the journal into the hive-partitioned parts. Several writer processes may share a data
+// folder: every write, merge and start-up clean-up runs under an exclusive lock on
+// candles/.writer.lock, which also holds the next sequence number, so file names never collide.
 
 #include <cstdint>
 #include <filesystem>
@@ -31,7 +33,7 @@ enum class Durability : std::uint8_t {
 
 struct ArchiveOptions {
   Durability durability = Durability::fsync;
-  bool writer = true;   // take the writer lock, clean staging leftovers and superseded files
+  bool writer = true;   // may write; cleans staging leftovers and superseded files at open
   // DuckDB threads for large reads (0 = one per core). Writes run on one: a flush's COPY of one
   // file gains nothing from a second thread, which only burns CPU (measured: 13 vs 25 ms).
   int threads = 2;
@@ -100,7 +102,8 @@ struct JournalStats {
 
 class CandleArchive {
  public:
-  // Opens (creating) <data_dir>/candles. Errors: io_error; unavailable when another writer holds it.
+  // Opens (creating) <data_dir>/candles. A writer waits while another process holds the write
+  // lock (one write or merge, never longer). Errors: io_error.
   static Result<std::unique_ptr<CandleArchive>> open(const std::filesystem::path& data_dir, ArchiveOptions options = {});
   ~CandleArchive();
   CandleArchive(const CandleArchive&) = delete;
@@ -192,6 +195,12 @@ class CandleArchive {
   // Runs DuckDB with options_.threads while `files` files are read, with one thread otherwise.
   Status set_threads(int n);
   Status sync_dir(const std::filesystem::path& dir);
+  // The cross-process write lock (flock on lock_fd_), held for one write, merge or start-up
+  // clean-up. Taking it also catches next_seq_ up with the numbers other writers took.
+  class WriteLock;
+  Result<WriteLock> lock_writes();
+  // The next sequence number, recorded in the lock file before any file uses it. Under WriteLock.
+  Result<std::uint64_t> take_seq();
 
   std::filesystem::path data_dir_;
   std::filesystem::path root_;
@@ -200,7 +209,7 @@ class CandleArchive {
   std::mutex mutex_;  // guards everything below and the DuckDB connection
   DuckDatabase db_;
   DuckConnection conn_;
-  int lock_fd_ = -1;
+  int lock_fd_ = -1;  // candles/.writer.lock: flock for writes, content = next sequence number
   std::filesystem::path journal_dir_;
   int threads_now_ = 1;
   std::uint64_t next_seq_ = 1;

@@ -96,8 +96,9 @@ struct OpenReport {
 
 class CandleStore {
  public:
-  // Opens (or creates) the store and loads recent series. Errors: io_error; unavailable when
-  // another process writes the same data folder.
+  // Opens (or creates) the store and loads recent series. Other processes may write the same
+  // data folder (each its own series, or the same ones: the merge drops the duplicate rows).
+  // Errors: io_error.
   static Result<std::unique_ptr<CandleStore>> open(StoreOptions options, const Clock& clock);
   // Flushes what is left and merges the journal (best effort; call flush() and compact() to see errors).
   ~CandleStore();

@@ -221,13 +221,42 @@ TEST(CandleStore, stats_and_memory_usage_report_what_is_held) {
   for (const auto& m : store->get_memory_usage()) EXPECT_EQ(m.candles, 1000u);
 }
 
-TEST(CandleStore, a_second_writer_on_the_same_folder_is_refused) {
+std::vector<fs::path> journal_files(const fs::path& dir);
+
+// Two processes on one data folder (each its own CandleStore and lock-file descriptor): opened
+// one after the other, each flushes with a sequence number the other has not used, so neither
+// overwrites the other's journal file, and either one's merge takes in both.
+TEST(CandleStore, two_writers_share_a_folder_without_reusing_a_sequence_number) {
   TempDir dir;
   ManualClock clock;
   auto first = must_open(options_for(dir.path()), clock);
-  auto second = CandleStore::open(options_for(dir.path()), clock);
-  ASSERT_FALSE(second);
-  EXPECT_EQ(second.error().code, ErrorCode::unavailable);
+  auto second = must_open(options_for(dir.path()), clock);
+  std::vector<Candle> btc, eth;
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 10; ++i) {
+      btc.push_back(candle_at(round * 10 + i, Interval::m15, 1));
+      eth.push_back(candle_at(round * 10 + i, Interval::m15, 2));
+      ASSERT_TRUE(first->append(key("BTCUSDT"), btc.back()));
+      ASSERT_TRUE(second->append(key("ETHUSDT"), eth.back()));
+    }
+    ASSERT_TRUE(first->flush());
+    ASSERT_TRUE(second->flush());
+  }
+  EXPECT_EQ(journal_files(dir.path()).size(), 6u) << "a journal file was overwritten";
+  auto merged = second->compact();
+  ASSERT_TRUE(merged) << merged.error().message;
+  EXPECT_EQ(merged->journal_files_merged, 6u);
+  EXPECT_TRUE(journal_files(dir.path()).empty());
+  // The first writer flushes on after the other merged its files away.
+  btc.push_back(candle_at(30, Interval::m15, 1));
+  ASSERT_TRUE(first->append(key("BTCUSDT"), btc.back()));
+  ASSERT_TRUE(first->flush());
+  first.reset();
+  second.reset();
+  auto reopened = must_open(options_for(dir.path()), clock);
+  EXPECT_EQ(reopened->snapshot(key("BTCUSDT")).value().closed, btc);
+  EXPECT_EQ(reopened->snapshot(key("ETHUSDT")).value().closed, eth);
+  EXPECT_EQ(reopened->open_report().candles_loaded, btc.size() + eth.size());
 }
 
 std::vector<fs::path> journal_files(const fs::path& dir) { return parquet_files(dir / kJournalDir); }

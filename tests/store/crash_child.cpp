@@ -1,8 +1,9 @@
 // Crash-test child: appends and flushes candles forever, acknowledging each completed flush on a
 // pipe ("SYMBOL INDEX" per series, INDEX = newest candle the flush persisted), until killed.
-// Usage: store_crash_child DATA_DIR ACK_FD SEED [COMPACT_EVERY]
+// Usage: store_crash_child DATA_DIR ACK_FD SEED [COMPACT_EVERY [GROUP]]
 // Flushes go to the journal; every COMPACT_EVERY flushes (default 5) the journal is merged into
-// the hive layout, so kills land in flushes and in merges.
+// the hive layout, so kills land in flushes and in merges. GROUP 0 (default) writes AAAUSDT..EEEUSDT,
+// GROUP 1 FFFUSDT..JJJUSDT: two children of different groups share one data folder.
 
 #include <unistd.h>
 
@@ -18,7 +19,7 @@ using namespace twinstar;
 using namespace twinstar::store;
 
 int main(int argc, char** argv) {
-  if (argc != 4 && argc != 5) return 2;
+  if (argc < 4 || argc > 6) return 2;
   const int ack_fd = std::stoi(argv[2]);
   std::mt19937 rng(static_cast<unsigned>(std::stoul(argv[3])));
   ManualClock clock;
@@ -27,13 +28,16 @@ int main(int argc, char** argv) {
   o.ring_capacity = 200;
   o.max_resident_series = 3;  // 5 series: evictions (with their own flushes) happen too
   o.durability = Durability::fsync;
-  o.compact_every_flushes = argc == 5 ? std::stoul(argv[4]) : 5;
+  o.compact_every_flushes = argc >= 5 ? std::stoul(argv[4]) : 5;
+  const int group = argc == 6 ? std::stoi(argv[5]) : 0;
   auto store = CandleStore::open(o, clock);
   if (!store) {
     std::fprintf(stderr, "crash child: %s\n", store.error().message.c_str());
     return 3;
   }
-  const char* symbols[] = {"AAAUSDT", "BBBUSDT", "CCCUSDT", "DDDUSDT", "EEEUSDT"};
+  const char* all_symbols[] = {"AAAUSDT", "BBBUSDT", "CCCUSDT", "DDDUSDT", "EEEUSDT",
+                               "FFFUSDT", "GGGUSDT", "HHHUSDT", "IIIUSDT", "JJJUSDT"};
+  const char* const* symbols = all_symbols + (group == 1 ? 5 : 0);
   std::int64_t next[5];
   for (int s = 0; s < 5; ++s) {
     auto snap = (*store)->snapshot(testing::key(symbols[s], Interval::m1), 1);
@@ -46,7 +50,7 @@ int main(int argc, char** argv) {
     for (int s = 0; s < 5; ++s) {
       const int n = std::uniform_int_distribution<int>(1, 40)(rng);
       for (int i = 0; i < n; ++i) {
-        auto r = (*store)->append(testing::key(symbols[s], Interval::m1), testing::candle_at(next[s], Interval::m1, s));
+        auto r = (*store)->append(testing::key(symbols[s], Interval::m1), testing::candle_at(next[s], Interval::m1, symbols[s][0] - 'A'));
         if (!r) {
           std::fprintf(stderr, "crash child: append: %s\n", r.error().message.c_str());
           return 4;

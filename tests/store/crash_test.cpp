@@ -12,6 +12,7 @@
 #include <random>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -29,7 +30,7 @@ struct Child {
   int ack_fd = -1;
 };
 
-Child spawn(const fs::path& data_dir, unsigned seed, int compact_every) {
+Child spawn(const fs::path& data_dir, unsigned seed, int compact_every, int group = 0) {
   int fds[2];
   if (::pipe(fds) != 0) return {};
   const pid_t pid = ::fork();
@@ -38,7 +39,9 @@ Child spawn(const fs::path& data_dir, unsigned seed, int compact_every) {
     const std::string fd = std::to_string(fds[1]);
     const std::string s = std::to_string(seed);
     const std::string c = std::to_string(compact_every);
-    ::execl(STORE_CRASH_CHILD, STORE_CRASH_CHILD, data_dir.c_str(), fd.c_str(), s.c_str(), c.c_str(), static_cast<char*>(nullptr));
+    const std::string g = std::to_string(group);
+    ::execl(STORE_CRASH_CHILD, STORE_CRASH_CHILD, data_dir.c_str(), fd.c_str(), s.c_str(), c.c_str(), g.c_str(),
+            static_cast<char*>(nullptr));
     ::_exit(127);
   }
   ::close(fds[1]);
@@ -82,30 +85,41 @@ std::size_t count_files(const fs::path& dir) {
 
 // Kills `kKills` children at random points; after each, checks the store as a reader sees it.
 // compact_every: the child merges the journal into the hive layout every that many flushes.
-void kill_children_and_check(int compact_every, unsigned seed) {
+// writers: 2 runs two children at once on one data folder (different series), each flushing and
+// merging the other's journal files too; they are killed a few milliseconds apart.
+void kill_children_and_check(int compact_every, unsigned seed, int writers = 1) {
   TempDir dir;
   std::mt19937 rng(seed);
   int rounds_with_journal = 0, rounds_with_parts = 0;
   std::map<std::string, std::int64_t> acked;
-  constexpr int kKills = 30;
+  const int kKills = writers == 1 ? 30 : 15;
   int kills_mid_run = 0;
   for (int round = 0; round < kKills; ++round) {
-    Child child = spawn(dir.path(), static_cast<unsigned>(rng()), compact_every);
-    ASSERT_GT(child.pid, 0);
+    std::vector<Child> children;
+    for (int w = 0; w < writers; ++w) {
+      children.push_back(spawn(dir.path(), static_cast<unsigned>(rng()), compact_every, w));
+      ASSERT_GT(children.back().pid, 0);
+    }
     // Random kill point: after 0-3 acknowledged flushes of this run, plus 0-60 ms, so kills land
     // during start-up, recovery, appends, staging, renames and compaction alike.
-    std::string early;
-    wait_for_acks(child.ack_fd, std::uniform_int_distribution<int>(0, 3)(rng), early);
+    std::vector<std::string> early(children.size());
+    const int flushes = std::uniform_int_distribution<int>(0, 3)(rng);
+    for (std::size_t w = 0; w < children.size(); ++w) wait_for_acks(children[w].ack_fd, flushes, early[w]);
     std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 60)(rng)));
-    ASSERT_EQ(::kill(child.pid, SIGKILL), 0);
-    int status = 0;
-    ASSERT_EQ(::waitpid(child.pid, &status, 0), child.pid);
-    if (WIFSIGNALED(status)) {
-      ++kills_mid_run;
-    } else {
-      FAIL() << "child exited by itself with status " << WEXITSTATUS(status) << " (see stderr)";
+    for (std::size_t w = 0; w < children.size(); ++w) {
+      if (w > 0) std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 20)(rng)));
+      ASSERT_EQ(::kill(children[w].pid, SIGKILL), 0);
     }
-    collect_acks(child.ack_fd, std::move(early), acked);
+    for (std::size_t w = 0; w < children.size(); ++w) {
+      int status = 0;
+      ASSERT_EQ(::waitpid(children[w].pid, &status, 0), children[w].pid);
+      if (WIFSIGNALED(status)) {
+        ++kills_mid_run;
+      } else {
+        FAIL() << "child exited by itself with status " << WEXITSTATUS(status) << " (see stderr)";
+      }
+      collect_acks(children[w].ack_fd, std::move(early[w]), acked);
+    }
 
     if (count_files(dir.path() / kJournalDir) > 0) ++rounds_with_journal;
     if (count_files(dir.path() / kCandlesDir) > 0) ++rounds_with_parts;
@@ -144,7 +158,8 @@ void kill_children_and_check(int compact_every, unsigned seed) {
       EXPECT_TRUE(present || idx < 0) << sym << " acknowledged but absent";
     }
   }
-  EXPECT_EQ(kills_mid_run, kKills);
+  EXPECT_EQ(kills_mid_run, kKills * writers);
+  EXPECT_EQ(acked.size(), static_cast<std::size_t>(5 * writers)) << "a writer never completed a flush";
   EXPECT_FALSE(acked.empty()) << "no flush ever completed: the test exercised nothing";
   std::int64_t total = 0;
   for (const auto& [sym, idx] : acked) total += idx + 1;
@@ -163,6 +178,12 @@ TEST(StoreCrash, kill_9_during_flushes_never_tears_a_file_loses_an_acknowledged_
 // Every flush is followed by a journal merge: most kills land inside a merge.
 TEST(StoreCrash, kill_9_during_journal_merges_never_loses_or_duplicates_a_candle) {
   kill_children_and_check(1, 20261202);
+}
+
+// Two writer processes on one data folder (two `twinstar run` sharing it): neither is refused,
+// their files never collide and each one's merges take in the other's journal.
+TEST(StoreCrash, two_writer_processes_on_one_folder_killed_at_random_lose_and_duplicate_nothing) {
+  kill_children_and_check(2, 20261203, 2);
 }
 
 }  // namespace
