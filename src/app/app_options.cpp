@@ -17,6 +17,13 @@ const EngineConfig& AppOptions::config() const {
       config_ = std::move(*loaded);
     }
     if (!data_dir.empty()) config_->data_dir = data_dir;
+    if (!instance.empty()) {
+      if (auto ok = validate_instance_name(instance); !ok) {
+        fmt::print(stderr, "error: --instance '{}': {}\n", instance, ok.error().message);
+        throw CommandFailed{2};
+      }
+      config_->instance = instance;
+    }
   }
   return *config_;
 }

@@ -10,8 +10,9 @@ namespace twinstar {
 struct AppOptions {
   std::string data_dir;      // --data-dir (empty: the config's data_dir, default ./data)
   std::string config_path;   // --config (empty: built-in defaults)
+  std::string instance;      // --instance (empty: the config's instance, default none)
 
-  // Loads --config once (defaults when none), applies --data-dir; exits with a clear error on bad config.
+  // Loads --config once (defaults when none), applies --data-dir and --instance; exits with a clear error on bad config.
   const EngineConfig& config() const;
 
  private:

@@ -12,6 +12,7 @@ namespace {
 void print_config(const EngineConfig& c) {
   fmt::print("source               {}\n", c.source.empty() ? "(built-in defaults)" : c.source);
   fmt::print("data_dir             {}\n", c.data_dir);
+  fmt::print("instance             {}\n", c.instance.empty() ? "(none)" : c.instance);
   fmt::print("log_level            {}\n", c.log_level);
   fmt::print("capital.exchange     {}\n", c.capital.exchange);
   fmt::print("capital.initial      {}\n", c.capital.initial_capital);

@@ -1,6 +1,11 @@
 #include "app/control_command.hpp"
 
-#include <fmt/core.h>
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
 #include <simdjson.h>
 
 #include "core/json_writer.hpp"
@@ -84,7 +89,8 @@ net::HttpResponse bot_route(EngineMailbox& mailbox, const net::HttpRequest& requ
 }  // namespace
 
 std::filesystem::path control_state_dir(const AppOptions& options) {
-  return std::filesystem::path(options.config().data_dir) / "state";
+  const auto state = std::filesystem::path(options.config().data_dir) / "state";
+  return options.config().instance.empty() ? state : state / "engines" / options.config().instance;
 }
 
 void add_engine_routes(observe::ControlServer& server, EngineMailbox& mailbox) {
@@ -139,12 +145,23 @@ namespace {
 observe::ControlEndpoint find_engine(const AppOptions& options) {
   const auto dir = control_state_dir(options);
   auto endpoint = observe::find_control_endpoint(dir);
-  if (!endpoint) {
-    fmt::print(stderr, "error: no running engine found for data directory {}: {}\n", options.config().data_dir,
-               endpoint.error().message);
-    throw CommandFailed{1};
+  if (endpoint) return *endpoint;
+  // Engines that run under an instance name on this data directory.
+  const auto engines = std::filesystem::path(options.config().data_dir) / "state" / "engines";
+  std::vector<std::string> named;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(engines, ec)) {
+    if (observe::find_control_endpoint(e.path())) named.push_back(e.path().filename().string());
   }
-  return *endpoint;
+  std::sort(named.begin(), named.end());
+  if (options.config().instance.empty() && named.size() == 1) {
+    if (auto only = observe::find_control_endpoint(engines / named[0])) return *only;
+  }
+  std::string hint;
+  if (!named.empty()) hint = fmt::format("\nengines running there under an instance name: {} (pass --instance NAME)", fmt::join(named, ", "));
+  fmt::print(stderr, "error: no running engine found for data directory {}{}: {}{}\n", options.config().data_dir,
+             options.config().instance.empty() ? "" : " and instance " + options.config().instance, endpoint.error().message, hint);
+  throw CommandFailed{1};
 }
 
 // Prints the engine's answer; a refusal is printed on stderr and exits 1.

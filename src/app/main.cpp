@@ -48,6 +48,10 @@ int main(int argc, char** argv) {
   const std::function<void(CLI::App*)> add_global_options = [&](CLI::App* cmd) {
     cmd->add_option("--data-dir", options.data_dir, "Where candles, the ledger and state live (default: ./data)")
         ->type_name("DIR");
+    cmd->add_option("--instance", options.instance,
+                    "Which engine on a shared --data-dir (two `twinstar run` processes on one account); default: the "
+                    "config's `instance`, else the only one")
+        ->type_name("NAME");
     cmd->add_option("--config", options.config_path, "Engine configuration (TOML); built-in defaults when omitted")
         ->type_name("FILE")
         ->check(CLI::Validator(CLI::ExistingFile).description(""));

@@ -152,8 +152,9 @@ void run(const AppOptions& app, const RunArgs& args) {
   observe::ControlServer control({.state_dir = control_state_dir(app), .port = args.control_port, .engine_name = "run"});
   add_engine_routes(control, mailbox);
   if (auto started = control.start(); !started) fail(1, "control endpoint: " + started.error().message);
-  fmt::print("twinstar run: {} bot(s) on {} account(s), data in {}; control http://127.0.0.1:{} (twinstar status, twinstar bot ...)\n",
-             o.bots.size(), o.accounts.size(), o.data_dir.string(), control.port());
+  fmt::print("twinstar run{}: {} bot(s) on {} account(s), data in {}; control http://127.0.0.1:{} (twinstar status{}, twinstar bot ...)\n",
+             config.instance.empty() ? "" : " [" + config.instance + "]", o.bots.size(), o.accounts.size(), o.data_dir.string(),
+             control.port(), config.instance.empty() ? "" : " --instance " + config.instance);
   std::fflush(stdout);
   o.on_notice = [](std::string_view text) {
     fmt::print("{}\n", text);

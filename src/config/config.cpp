@@ -425,6 +425,14 @@ Status read_array_of_tables(const Reader& r, const toml::node& node, std::string
 
 }  // namespace
 
+Status validate_instance_name(std::string_view name) {
+  const auto ok_char = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'; };
+  if (name.empty() || name.size() > 32 || name[0] == '-' || name[0] == '_' || !std::all_of(name.begin(), name.end(), ok_char)) {
+    return make_error(ErrorCode::invalid_argument, "must be 1-32 of a-z, 0-9, '-', '_', starting with a letter or digit");
+  }
+  return {};
+}
+
 Result<EngineConfig> parse_config(std::string_view toml_text, const std::string& source_name) {
   toml::table root;
   try {
@@ -435,13 +443,16 @@ Result<EngineConfig> parse_config(std::string_view toml_text, const std::string&
   Reader r(source_name);
   EngineConfig config;
   config.source = source_name;
-  TRY(r.only_keys(root, "", {"data_dir", "log_level", "capital", "rate_limits", "accounts", "bots", "backtest"}));
+  TRY(r.only_keys(root, "", {"data_dir", "instance", "log_level", "capital", "rate_limits", "accounts", "bots", "backtest"}));
   for (const auto& [k, node] : root) {
     const auto name = k.str();
     const std::string key(name);
     if (name == "data_dir") {
       TRY_ASSIGN(config.data_dir, r.string(node, key));
       if (config.data_dir.empty()) return r.fail(&node, key, "must not be empty");
+    } else if (name == "instance") {
+      TRY_ASSIGN(config.instance, r.string(node, key));
+      if (auto ok = validate_instance_name(config.instance); !ok) return r.fail(&node, key, ok.error().message, Reader::show(node));
     } else if (name == "log_level") {
       TRY_ASSIGN(config.log_level, r.string(node, key));
       static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "critical", "off"};

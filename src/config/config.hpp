@@ -98,6 +98,9 @@ struct BacktestConfig {
 struct EngineConfig {
   std::string source;               // the file it came from, for messages ("" = defaults)
   std::string data_dir = "./data";
+  // Names this engine among others sharing data_dir (two `twinstar run` processes on one account):
+  // its control endpoint lives in DATA_DIR/state/engines/<instance>. Empty: DATA_DIR/state.
+  std::string instance;
   std::string log_level = "info";
   CapitalConfig capital;
   std::vector<RateLimitConfig> rate_limits;
@@ -105,6 +108,9 @@ struct EngineConfig {
   std::vector<BotConfig> bots;
   BacktestConfig backtest;
 };
+
+// An instance name: 1-32 of a-z, 0-9, '-', '_', starting with a letter or digit (it names a folder).
+Status validate_instance_name(std::string_view name);
 
 // Parses and validates `path`. Errors name the file, line, key, rule and value:
 // "twinstar.toml:14: capital.max_allocation_ratio must be in (0, 1], got 1.5".

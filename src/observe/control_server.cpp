@@ -124,7 +124,8 @@ Status ControlServer::start() {
   std::filesystem::create_directories(options_.state_dir, ec);
   if (ec) return make_error(ErrorCode::io_error, "cannot create {}: {}", options_.state_dir.string(), ec.message());
   if (auto existing = find_control_endpoint(options_.state_dir); existing && existing->pid != ::getpid()) {
-    return make_error(ErrorCode::unavailable, "another engine (pid {}, {}) already runs on {} (port {}); stop it first",
+    return make_error(ErrorCode::unavailable, "another engine (pid {}, {}) already runs on {} (port {}); stop it first, or give "
+                      "each engine on one data directory its own `instance` (config) / --instance",
                       existing->pid, existing->engine_name, options_.state_dir.string(), existing->port);
   }
   token_ = random_token();

@@ -58,6 +58,7 @@ TEST(Config, defaults_when_empty) {
   auto c = parse_config("", "empty.toml");
   ASSERT_TRUE(c);
   EXPECT_EQ(c->data_dir, "./data");
+  EXPECT_EQ(c->instance, "");
   EXPECT_EQ(c->capital.max_allocation_ratio.to_string(), "0.8");
   EXPECT_EQ(c->capital.initial_capital.to_string(), "10000");
 }
@@ -78,6 +79,9 @@ TEST(Config, errors_name_file_line_key_rule_and_value) {
       {"[capital]\nmax_alloc_ratio = 0.5\n", "cfg.toml:2: capital.max_alloc_ratio is not a known setting"},
       {"[capital]\nmax_drawdown = 1\n", "cfg.toml:2: capital.max_drawdown must be in (0, 1), got 1"},
       {"[capital.per_symbol_cap]\n\"BTC USDT\" = 5\n", "cfg.toml:2: capital.per_symbol_cap.BTC USDT is not a valid symbol"},
+      {"instance = \"Single Bot\"\n",
+       "cfg.toml:1: instance must be 1-32 of a-z, 0-9, '-', '_', starting with a letter or digit, got \"Single Bot\""},
+      {"instance = \"../up\"\n", "cfg.toml:1: instance must be 1-32 of a-z"},
       {"log_level = \"loud\"\n", "cfg.toml:1: log_level must be one of trace, debug, info, warn, error, critical, off, got \"loud\""},
       {"[[rate_limits]]\nsafety_margin = 0.9\n", "cfg.toml: rate_limits[0].preset is required"},
       {"[[rate_limits]]\npreset = \"okx\"\nbuckets.candles = { window = \"fast\" }\n",
