@@ -176,7 +176,7 @@ class AccountSession final : public OrderGateway {
     auto open = journal_.open_orders();
     if (!open) return unsent;
     return unsent + static_cast<std::size_t>(std::count_if(
-                        open->begin(), open->end(), [&](const OrderRecord& r) { return r.account == endpoint_.name; }));
+                        open->begin(), open->end(), [&](const OrderRecord& r) { return r.account == endpoint_.name && ours(r.client_id); }));
   }
 
  private:
@@ -185,8 +185,13 @@ class AccountSession final : public OrderGateway {
     if (options_.on_notice) options_.on_notice(text);
   }
 
+  // An order of this process's bots. Another process on the same account shares the journal and
+  // its orders reach this stream too: touching them would take their report from their owner.
+  bool ours(std::string_view client_id) const { return bot_of(client_id, bots_).has_value(); }
+
   // Journal first; the bots see only what moved an order forward.
   void apply(const OrderUpdate& update) {
+    if (!ours(update.client_id)) return;
     auto changed = journal_.record_update(update);
     if (!changed) {
       if (changed.error().code != ErrorCode::not_found) spdlog::error("order journal: {}", changed.error().message);
@@ -276,7 +281,7 @@ class AccountSession final : public OrderGateway {
     const auto now = std::chrono::steady_clock::now();
     std::map<std::string, std::chrono::steady_clock::time_point> next;
     for (const OrderRecord& r : *open) {
-      if (r.account != endpoint_.name) continue;
+      if (r.account != endpoint_.name || !ours(r.client_id)) continue;
       if (queue_.pending(r.client_id)) continue;  // not sent yet, or its answer is awaited
       auto it = looked_up_.find(r.client_id);
       if (it == looked_up_.end()) {
@@ -346,7 +351,7 @@ Status AccountSession::reconcile(std::vector<std::unique_ptr<Bot>>& bots, Capita
   if (!open) return std::unexpected(open.error());
   std::set<std::string> journaled;
   for (const OrderRecord& r : *open) {
-    if (r.account != acct) continue;
+    if (r.account != acct || !ours(r.client_id)) continue;  // another process's order in flight: its own
     auto found = with_retries([&] { return trading_->find_order(endpoint_.market, r.request.symbol, r.client_id); });
     if (!found) return make_error(found.error().code, "account {}: looking up order {}: {}", acct, r.client_id, found.error().message);
     if (*found && ((*found)->status == venue::TradeOrderStatus::open || (*found)->status == venue::TradeOrderStatus::partially_filled)) {
