@@ -2,6 +2,8 @@
 // one connection for 50 symbols, signed orders over REST, fills on the private stream.
 #include <map>
 
+#include <fmt/format.h>
+
 #include "sim_fixture.hpp"
 
 namespace twinstar::venue::sim::testing {
@@ -192,6 +194,107 @@ TEST_F(SimEndToEnd, spot_buy_and_sell_move_usdt_and_the_base_coin) {
   EXPECT_EQ(std::int64_t((*parse(r.body))["retCode"]), 170131) << r.body;  // more than held
   r = signed_post("/v5/order/create", R"({"category":"spot","symbol":"SOLUSDT","side":"Sell","orderType":"Market","qty":"1.5"})");
   EXPECT_EQ(std::int64_t((*parse(r.body))["retCode"]), 0) << r.body;
+}
+
+// Order entry over /v5/trade (Bybit's WebSocket trade guideline): auth, then order.create and
+// order.cancel frames answered by reqId with REST's result as data and the limit headers; the
+// fill shows on the private stream like a REST order's. Refusals keep their REST retCodes.
+TEST_F(SimEndToEnd, orders_over_the_trade_websocket_are_answered_by_req_id_and_fill_like_rest_orders) {
+  start_sim();
+  const auto& acc = options.accounts[0];
+  const bybit::BybitSigner signer(acc.api_key, acc.api_secret);
+  auto trade = ws("/v5/trade");
+  ASSERT_TRUE(trade);
+  auto next = [&] { return read_until(*trade, [](const Json&) { return true; }, 1); };
+  auto header = [&](std::int64_t offset_ms = 0) {
+    return fmt::format(R"("header":{{"X-BAPI-TIMESTAMP":"{}","X-BAPI-RECV-WINDOW":"5000"}})", now_ms() + offset_ms);
+  };
+  // Before auth: refused.
+  ASSERT_TRUE(trade->send(R"({"reqId":"early","op":"order.create",)" + header() +
+                          R"(,"args":[{"category":"linear","symbol":"BTCUSDT","side":"Buy","orderType":"Market","qty":"0.01"}]})"));
+  auto early = next();
+  ASSERT_TRUE(early);
+  EXPECT_EQ(std::int64_t((*early)["retCode"]), 10003);
+  EXPECT_EQ(str((*early)["reqId"]), "early");
+  // Auth: the private stream's signature, answered in the trade shape.
+  ASSERT_TRUE(trade->send(signer.ws_auth_frame(now_ms() + 10'000)));
+  auto auth = next();
+  ASSERT_TRUE(auth);
+  EXPECT_EQ(std::int64_t((*auth)["retCode"]), 0);
+  EXPECT_EQ(str((*auth)["op"]), "auth");
+  EXPECT_FALSE(str((*auth)["connId"]).empty());
+  ASSERT_TRUE(trade->send(signer.ws_auth_frame(now_ms() + 10'000)));
+  auto again = next();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(std::int64_t((*again)["retCode"]), 20001);
+
+  auto priv = ws("/v5/private");
+  ASSERT_TRUE(priv);
+  ASSERT_TRUE(priv->send(signer.ws_auth_frame(now_ms() + 10'000)));
+  ASSERT_TRUE(read_until(*priv, [](const Json&) { return true; }));
+  ASSERT_TRUE(priv->send(R"({"op":"subscribe","args":["order"]})"));
+  ASSERT_TRUE(read_until(*priv, [](const Json&) { return true; }));
+
+  ASSERT_TRUE(trade->send(R"({"reqId":"c:ws-1","op":"order.create",)" + header() +
+                          R"(,"args":[{"category":"linear","symbol":"BTCUSDT","side":"Buy","orderType":"Market","qty":"0.01","orderLinkId":"ws-1"}]})"));
+  auto created = next();
+  ASSERT_TRUE(created);
+  EXPECT_EQ(std::int64_t((*created)["retCode"]), 0) << simdjson::to_string((*created).root);
+  EXPECT_EQ(str((*created)["reqId"]), "c:ws-1");
+  EXPECT_EQ(str((*created)["op"]), "order.create");
+  EXPECT_EQ(str((*created)["data"]["orderLinkId"]), "ws-1");
+  EXPECT_FALSE(str((*created)["data"]["orderId"]).empty());
+  EXPECT_EQ(str((*created)["header"]["X-Bapi-Limit"]), std::to_string(options.order_create_linear));
+  EXPECT_EQ(str((*created)["header"]["X-Bapi-Limit-Status"]), std::to_string(options.order_create_linear - 1));
+  EXPECT_EQ(str((*created)["header"]["Timenow"]), std::to_string(now_ms()));
+  auto filled = read_until(*priv, [](const Json& j) { return str(j["topic"]) == "order"; }, 20);
+  ASSERT_TRUE(filled);
+  EXPECT_EQ(str((*filled)["data"].at(0)["orderLinkId"]), "ws-1");
+  EXPECT_EQ(str((*filled)["data"].at(0)["orderStatus"]), "Filled");
+
+  // A resting limit, cancelled over the channel; the cancel of a gone order keeps REST's 110001.
+  ASSERT_TRUE(trade->send(R"({"reqId":"c:ws-2","op":"order.create",)" + header() +
+                          R"(,"args":[{"category":"linear","symbol":"BTCUSDT","side":"Buy","orderType":"Limit","qty":"0.01","price":"1000","orderLinkId":"ws-2"}]})"));
+  auto resting = next();
+  ASSERT_TRUE(resting);
+  EXPECT_EQ(std::int64_t((*resting)["retCode"]), 0);
+  ASSERT_TRUE(trade->send(R"({"reqId":"x:ws-2","op":"order.cancel",)" + header() +
+                          R"(,"args":[{"category":"linear","symbol":"BTCUSDT","orderLinkId":"ws-2"}]})"));
+  auto cancelled = next();
+  ASSERT_TRUE(cancelled);
+  EXPECT_EQ(std::int64_t((*cancelled)["retCode"]), 0);
+  EXPECT_EQ(str((*cancelled)["op"]), "order.cancel");
+  EXPECT_EQ(str((*cancelled)["data"]["orderLinkId"]), "ws-2");
+  ASSERT_TRUE(trade->send(R"({"reqId":"x:ws-2b","op":"order.cancel",)" + header() +
+                          R"(,"args":[{"category":"linear","symbol":"BTCUSDT","orderLinkId":"ws-2"}]})"));
+  auto gone = next();
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(std::int64_t((*gone)["retCode"]), 110001);
+
+  // Bad frames: a stale timestamp, no header, two args, an unknown op. Each named, none fatal.
+  const std::string order = R"([{"category":"linear","symbol":"BTCUSDT","side":"Buy","orderType":"Market","qty":"0.01"}])";
+  ASSERT_TRUE(trade->send(R"({"reqId":"stale","op":"order.create",)" + header(-60'000) + R"(,"args":)" + order + "}"));
+  auto stale = next();
+  ASSERT_TRUE(stale);
+  EXPECT_EQ(std::int64_t((*stale)["retCode"]), 10002);
+  ASSERT_TRUE(trade->send(R"({"reqId":"nohdr","op":"order.create","args":)" + order + "}"));
+  auto nohdr = next();
+  ASSERT_TRUE(nohdr);
+  EXPECT_EQ(std::int64_t((*nohdr)["retCode"]), 10001);
+  ASSERT_TRUE(trade->send(R"({"reqId":"two","op":"order.create",)" + header() +
+                          R"(,"args":[{"category":"linear"},{"category":"linear"}]})"));
+  auto two = next();
+  ASSERT_TRUE(two);
+  EXPECT_EQ(std::int64_t((*two)["retCode"]), 10001);
+  ASSERT_TRUE(trade->send(R"({"reqId":"amend","op":"order.amend",)" + header() + R"(,"args":)" + order + "}"));
+  auto amend = next();
+  ASSERT_TRUE(amend);
+  EXPECT_EQ(std::int64_t((*amend)["retCode"]), 10404);
+  ASSERT_TRUE(trade->send(R"({"op":"ping"})"));
+  auto pong = next();
+  ASSERT_TRUE(pong);
+  EXPECT_EQ(str((*pong)["op"]), "pong");
+  EXPECT_EQ(std::int64_t((*stats())["ws"]["orders"]), 4);  // the two creates and two cancels that reached the book
 }
 
 }  // namespace

@@ -76,6 +76,18 @@ std::string ws_private_pong(std::optional<std::string_view> req_id, std::int64_t
   return w.take();
 }
 
+std::string ws_trade_reply(std::optional<std::string_view> req_id, int ret_code, std::string_view ret_msg, std::string_view op,
+                           std::string_view data_json, std::string_view header_json, std::string_view conn_id) {
+  JsonWriter w;
+  w.begin_object();
+  if (req_id) w.field("reqId", *req_id);
+  w.field("retCode", ret_code).field("retMsg", ret_msg).field("op", op);
+  if (!data_json.empty()) w.key("data").raw(data_json);
+  if (!header_json.empty()) w.key("header").raw(header_json);
+  w.field("connId", conn_id).end_object();
+  return w.take();
+}
+
 namespace {
 std::string ms(TimestampMs t) { return std::to_string(to_epoch_ms(t)); }
 std::string price_or_empty(Price p) { return p.is_zero() ? std::string() : p.to_string(); }

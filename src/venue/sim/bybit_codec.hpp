@@ -15,7 +15,7 @@
 
 namespace twinstar::venue::sim {
 
-enum class WsChannel { linear, spot, private_ };
+enum class WsChannel { linear, spot, private_, trade };
 
 // {"retCode":0,"retMsg":"OK","result":<result_json>,"retExtInfo":{},"time":T}
 std::string rest_ok(std::string_view result_json, std::int64_t time_ms);
@@ -35,6 +35,11 @@ std::string ws_op_reply(WsChannel channel, bool success, std::string_view ret_ms
                         std::optional<std::string_view> req_id, std::string_view op);
 // Private pong: {"req_id":..,"op":"pong","args":["<ms>"],"conn_id":..}
 std::string ws_private_pong(std::optional<std::string_view> req_id, std::int64_t now_ms, std::string_view conn_id);
+
+// Order entry (/v5/trade) replies: {"reqId"?,"retCode","retMsg","op","data"?,"header"?,"connId"}.
+// `data_json` and `header_json` are raw objects, left out when empty; reqId only when given.
+std::string ws_trade_reply(std::optional<std::string_view> req_id, int ret_code, std::string_view ret_msg, std::string_view op,
+                           std::string_view data_json, std::string_view header_json, std::string_view conn_id);
 
 // Private REST objects and pushes.
 void write_order(JsonWriter& w, const Order& o, std::string_view symbol);

@@ -1,6 +1,7 @@
 #pragma once
 // A flat view of one incoming JSON object (a WS op frame or a REST body): top-level scalars
-// as text, and arrays of scalars. Parsed with simdjson; nested objects are kept as "object".
+// as text, and arrays of scalars. Parsed with simdjson; a nested object (a field or an array
+// item) is validated and kept as its raw JSON text, kind "object", for parse_flat_json again.
 
 #include <optional>
 #include <string>
@@ -16,8 +17,8 @@ enum class JsonKind { string, number, boolean, null, array, object };
 struct JsonField {
   std::string key;
   JsonKind kind = JsonKind::null;
-  std::string text;                  // string: unescaped; number: as written; boolean: "true"/"false"
-  std::vector<std::string> items;    // array: each scalar item as text (strings unescaped)
+  std::string text;                  // string: unescaped; number: as written; boolean: "true"/"false"; object: raw JSON
+  std::vector<std::string> items;    // array: each item as text (strings unescaped, objects raw JSON)
   std::vector<JsonKind> item_kinds;
 };
 

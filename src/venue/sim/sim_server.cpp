@@ -19,12 +19,29 @@ using net::HttpResponse;
 constexpr std::string_view kPathLinear = "/v5/public/linear";
 constexpr std::string_view kPathSpot = "/v5/public/spot";
 constexpr std::string_view kPathPrivate = "/v5/private";
+constexpr std::string_view kPathTrade = "/v5/trade";
 
 std::optional<std::int64_t> parse_int(std::string_view s) {
   std::int64_t v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
   return v;
+}
+
+// Bybit's receive window (exchange-api.md §1.4): server - recv_window <= timestamp < server + 1 s.
+// The window is real time: at --speed S the network is not S times faster, so S x recv_window
+// simulated milliseconds may pass while a request is on its way. The 10002 text when outside.
+std::optional<std::string> recv_window_error(std::string_view ts_text, std::string_view rw_text, std::int64_t now_ms,
+                                             double speed) {
+  const auto ts = parse_int(ts_text);
+  const auto rw = parse_int(rw_text);
+  const double stretch = std::max(1.0, speed);
+  const auto window = static_cast<std::int64_t>(static_cast<double>(rw.value_or(0)) * stretch);
+  const auto ahead = static_cast<std::int64_t>(1000 * stretch);
+  if (ts && rw && *rw > 0 && now_ms - window <= *ts && *ts < now_ms + ahead) return std::nullopt;
+  return fmt::format("invalid request, please check your server timestamp or recv_window param. "
+                     "req_timestamp[{}],server_timestamp[{}],recv_window[{}]",
+                     ts_text, now_ms, rw_text);
 }
 
 // Parameters of a request: the query (GET) or the top-level JSON body fields (POST).
@@ -315,7 +332,9 @@ bool SimServer::on_accept(std::string_view) {
 // ---------------------------------------------------------------- WebSocket
 
 std::optional<HttpResponse> SimServer::on_ws_upgrade(const HttpRequest& request) {
-  if (request.path == kPathLinear || request.path == kPathSpot || request.path == kPathPrivate) return std::nullopt;
+  if (request.path == kPathLinear || request.path == kPathSpot || request.path == kPathPrivate || request.path == kPathTrade) {
+    return std::nullopt;
+  }
   ++counters_.rest_not_found;
   return plain(404, "Not Found");
 }
@@ -324,7 +343,10 @@ void SimServer::on_ws_open(const std::shared_ptr<net::WsSession>& session) {
   WsState s;
   s.session = session;
   const auto& path = session->upgrade().path;
-  s.channel = path == kPathSpot ? WsChannel::spot : path == kPathPrivate ? WsChannel::private_ : WsChannel::linear;
+  s.channel = path == kPathSpot      ? WsChannel::spot
+              : path == kPathPrivate ? WsChannel::private_
+              : path == kPathTrade   ? WsChannel::trade
+                                     : WsChannel::linear;
   const std::uint64_t h = hash_combine(options_.seed, 0xC044, session->id());
   s.conn_id = fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", h >> 32, (h >> 16) & 0xffff, h & 0xffff,
                           mix64(h) >> 48, mix64(h) & 0xffffffffffffULL);
@@ -367,6 +389,7 @@ void SimServer::on_ws_message(const std::shared_ptr<net::WsSession>& session, st
     reply(s, ws_op_reply(s.channel, false, "error:request not json", s.conn_id, std::nullopt, ""));
     return;
   }
+  if (s.channel == WsChannel::trade) return handle_trade(s, *msg);
   std::optional<std::string> req_id_store;
   if (const JsonField* r = msg->find("req_id"); r && (r->kind == JsonKind::string || r->kind == JsonKind::number)) {
     req_id_store = r->text;
@@ -417,6 +440,92 @@ void SimServer::handle_auth(WsState& s, const FlatJson& msg, std::optional<std::
   if (!net::constant_time_equal(expected, args->items[2])) return fail("Signature error", 10004);
   s.account = account;
   reply(s, ws_op_reply(s.channel, true, "", s.conn_id, req_id, "auth"));
+}
+
+void SimServer::handle_trade(WsState& s, const FlatJson& msg) {
+  std::optional<std::string> req_id;
+  if (const JsonField* r = msg.find("reqId"); r && (r->kind == JsonKind::string || r->kind == JsonKind::number)) req_id = r->text;
+  const Timestamp now = clock_.now();
+  const std::int64_t now_ms = ms_of(now);
+  const auto op = msg.string("op").value_or("");
+  // counted: route_authed has counted the retCode already.
+  auto answer = [&](int code, std::string_view ret_msg, std::string_view data = {}, std::string_view header = {},
+                    bool counted = false) {
+    if (code != 0) {
+      ++counters_.ws_errors;
+      if (!counted) ++counters_.ret_codes[code];
+    }
+    reply(s, ws_trade_reply(req_id, code, ret_msg, op, data, header, s.conn_id));
+  };
+  if (op == "ping") {
+    ++counters_.ws_replies;
+    JsonWriter w;
+    w.begin_object().field("retCode", 0).field("retMsg", "OK").field("op", "pong");
+    w.key("data").begin_array().value(std::to_string(now_ms)).end_array().field("connId", s.conn_id).end_object();
+    return deliver(s, std::make_shared<const std::string>(w.take()), false);
+  }
+  if (op == "auth") {
+    const JsonField* args = msg.find("args");
+    auto fail = [&](std::string_view why, int code) {
+      ++counters_.auth_failures[code];
+      answer(code, why);
+    };
+    if (s.account) return answer(20001, "Repeat auth");
+    if (!args || args->kind != JsonKind::array || args->items.size() != 3 || args->item_kinds[0] != JsonKind::string ||
+        args->item_kinds[2] != JsonKind::string) {
+      return fail("Params Error", 10001);
+    }
+    const auto expires = parse_int(args->items[1]);
+    if (!expires) return fail("Params Error", 10001);
+    const auto account = exchange_.account_by_key(args->items[0]);
+    if (!account) return fail("Invalid apikey", 10003);
+    const auto grace = static_cast<std::int64_t>(1000 * (std::max(1.0, options_.speed) - 1));
+    if (*expires + grace <= now_ms) return fail("Request expired", 10002);
+    const std::string expected = bybit::ws_auth_signature(exchange_.account(*account).config.api_secret, *expires);
+    if (!net::constant_time_equal(expected, args->items[2])) return fail("Signature error", 10004);
+    s.account = account;
+    return answer(0, "OK");
+  }
+  if (op != "order.create" && op != "order.cancel") {
+    return answer(10404, op == "order.amend" ? "order.amend is not supported by twinstar sim" : "op type is not found");
+  }
+  if (!s.account) return answer(10003, "Please auth first");
+  // header.X-BAPI-TIMESTAMP (required) and X-BAPI-RECV-WINDOW: the REST receive window.
+  const JsonField* header = msg.find("header");
+  std::optional<FlatJson> h;
+  if (header && header->kind == JsonKind::object) {
+    if (auto parsed = parse_flat_json(header->text)) h = std::move(*parsed);
+  }
+  const auto ts_text = h ? h->string(bybit::kHeaderTimestamp) : std::nullopt;
+  if (!ts_text) return answer(10001, "params error: header.X-BAPI-TIMESTAMP is required");
+  const auto rw_text = h->string(bybit::kHeaderRecvWindow).value_or("5000");
+  if (auto late = recv_window_error(*ts_text, rw_text, now_ms, options_.speed)) return answer(10002, *late);
+  const JsonField* args = msg.find("args");
+  if (!args || args->kind != JsonKind::array || args->items.size() != 1 || args->item_kinds[0] != JsonKind::object) {
+    return answer(10001, "params error: args must hold one order object");
+  }
+  ++counters_.ws_orders;
+  // The same path as the REST call: limits, validation, matching, pushes.
+  HttpRequest request;
+  request.method = "POST";
+  request.path = op == "order.create" ? "/v5/order/create" : "/v5/order/cancel";
+  request.body = args->items[0];
+  const HttpResponse r = route_authed(*s.account, request, now);
+  auto envelope = parse_flat_json(r.body);
+  if (!envelope) return answer(10016, "internal server error");
+  const JsonField* code = envelope->find("retCode");
+  const int ret_code = code ? static_cast<int>(parse_int(code->text).value_or(10016)) : 10016;
+  const JsonField* result = envelope->find("result");
+  JsonWriter hw;
+  hw.begin_object();
+  for (const auto& [name, value] : r.headers) {
+    if (name.starts_with("X-Bapi-Limit")) hw.field(name, value);
+  }
+  hw.field("Traceid", fmt::format("{:032x}", hash_combine(options_.seed, 0x7ADE, counters_.ws_orders)));
+  hw.field("Timenow", std::to_string(now_ms)).end_object();
+  // order.create/cancel answer {"orderId","orderLinkId"} as REST's result; errors carry "{}".
+  answer(ret_code, envelope->string("retMsg").value_or(""), result && result->kind == JsonKind::object ? result->text : "{}",
+         hw.take(), true);
 }
 
 void SimServer::handle_subscribe(WsState& s, bool subscribe, const FlatJson& msg, std::optional<std::string_view> req_id) {
@@ -834,24 +943,24 @@ HttpResponse SimServer::route_private(const HttpRequest& request, Timestamp now)
   if (rw_text.empty()) rw_text = "5000";
   const auto account_index = exchange_.account_by_key(key);
   if (key.empty() || !account_index) return auth_error(10003, "API key is invalid.");
-  const auto ts = parse_int(ts_text);
-  const auto rw = parse_int(rw_text);
-  // The window is real time: at --speed S the network is not S times faster, so S x recv_window
-  // simulated milliseconds may pass while a request is on its way.
-  const double stretch = std::max(1.0, options_.speed);
-  const auto window = static_cast<std::int64_t>(static_cast<double>(rw.value_or(0)) * stretch);
-  const auto ahead = static_cast<std::int64_t>(1000 * stretch);
-  if (!ts || !rw || *rw <= 0 || !(now_ms - window <= *ts && *ts < now_ms + ahead)) {
-    return auth_error(10002, fmt::format("invalid request, please check your server timestamp or recv_window param. "
-                                         "req_timestamp[{}],server_timestamp[{}],recv_window[{}]",
-                                         ts_text, now_ms, rw_text));
-  }
-  const Account& acc = exchange_.account(*account_index);
+  if (auto late = recv_window_error(ts_text, rw_text, now_ms, options_.speed)) return auth_error(10002, *late);
+  const Account& signer = exchange_.account(*account_index);
   const std::string_view payload = request.method == "GET" ? std::string_view(request.query) : std::string_view(request.body);
-  const std::string expected = bybit::rest_signature(acc.config.api_secret, ts_text, key, rw_text, payload);
+  const std::string expected = bybit::rest_signature(signer.config.api_secret, ts_text, key, rw_text, payload);
   if (!net::constant_time_equal(expected, sign)) {
     return auth_error(10004, fmt::format("error sign! origin_string[{}]", bybit::rest_sign_payload(ts_text, key, rw_text, payload)));
   }
+  return route_authed(*account_index, request, now);
+}
+
+HttpResponse SimServer::route_authed(std::size_t account, const HttpRequest& request, Timestamp now) {
+  const auto now_ms = ms_of(now);
+  const std::optional<std::size_t> account_index = account;
+  const Account& acc = exchange_.account(account);
+  auto error = [&](int code, std::string_view msg) {
+    ++counters_.ret_codes[code];
+    return json_response(rest_error(code, msg, now_ms));
+  };
 
   const auto params = Params::from(request);
   const std::string_view category_text = params ? params->get("category").value_or("") : "";
@@ -1071,7 +1180,7 @@ HttpResponse SimServer::stats_response(Timestamp now) {
   w.end_object().end_object();
   w.key("ws").begin_object();
   w.field("frames_in", sc.ws_frames_in).field("frames_out", sc.ws_frames_out).field("bytes_out", sc.ws_bytes_out);
-  w.field("replies", counters_.ws_replies).field("errors", counters_.ws_errors);
+  w.field("replies", counters_.ws_replies).field("errors", counters_.ws_errors).field("orders", counters_.ws_orders);
   w.field("topics", static_cast<std::uint64_t>(kline_topics_.size())).end_object();
   w.key("pushes").begin_object();
   w.field("kline", counters_.kline_pushes).field("kline_confirm", counters_.kline_confirm_pushes);

@@ -76,7 +76,7 @@ class SimServer final : public net::ServerHandler {
   struct Counters {
     std::uint64_t rest_requests = 0, rest_public = 0, rest_private = 0, rest_not_found = 0;
     std::uint64_t kline_pushes = 0, kline_confirm_pushes = 0, private_pushes = 0, ws_replies = 0;
-    std::uint64_t ws_errors = 0, ws_idle_closes = 0;
+    std::uint64_t ws_errors = 0, ws_idle_closes = 0, ws_orders = 0;
     std::uint64_t fault_drop = 0, fault_stall = 0, fault_dup = 0, fault_delay = 0, fault_5xx = 0, fault_timeout = 0;
     std::uint64_t fault_refused = 0;
     std::map<int, std::uint64_t> auth_failures;  // retCode -> count
@@ -96,10 +96,14 @@ class SimServer final : public net::ServerHandler {
   void reply(WsState& s, std::string frame) { ++counters_.ws_replies; deliver(s, std::make_shared<const std::string>(std::move(frame)), false); }
   void handle_subscribe(WsState& s, bool subscribe, const FlatJson& msg, std::optional<std::string_view> req_id);
   void handle_auth(WsState& s, const FlatJson& msg, std::optional<std::string_view> req_id);
+  // /v5/trade: auth, ping, order.create and order.cancel (through route_authed, like REST).
+  void handle_trade(WsState& s, const FlatJson& msg);
   void push_account_updates(const std::vector<AccountUpdate>& updates, Timestamp now);
 
   net::HttpResponse route_public(const net::HttpRequest& request, Timestamp now);
   net::HttpResponse route_private(const net::HttpRequest& request, Timestamp now);
+  // A private request whose signature checked out, for `account`.
+  net::HttpResponse route_authed(std::size_t account, const net::HttpRequest& request, Timestamp now);
   net::HttpResponse stats_response(Timestamp now);
 
   SimOptions options_;
