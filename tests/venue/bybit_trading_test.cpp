@@ -18,6 +18,7 @@ class BybitTradingSim : public SimFixture {
     BybitTradingOptions o;
     o.rest_url = sim->rest_url();
     o.private_ws_url = sim->ws_url("/v5/private");
+    o.trade_ws_url = sim->ws_url("/v5/trade");
     o.api_key = options.accounts[0].api_key;
     o.api_secret = secret.empty() ? options.accounts[0].api_secret : secret;
     // Limiter waits are simulated time, which the driver runs 50x fast: a slow (sanitizer)
@@ -116,6 +117,111 @@ TEST_F(BybitTradingSim, limit_order_rests_shows_in_open_orders_and_cancels_with_
     return std::any_of(e.orders.begin(), e.orders.end(),
                        [](const OrderState& o) { return o.client_id == "bot1-0001" && o.status == TradeOrderStatus::cancelled; });
   }));
+  t->stop_stream();
+}
+
+// Collects the order channel's replies and written tokens.
+struct ChannelLog {
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::vector<ChannelReply> replies;
+  std::vector<std::uint64_t> written;
+  OrderChannelEvents handlers() {
+    return OrderChannelEvents{[this](const ChannelReply& r) {
+                                std::lock_guard l(mutex);
+                                replies.push_back(r);
+                                cv.notify_all();
+                              },
+                              [this](std::uint64_t token) {
+                                std::lock_guard l(mutex);
+                                written.push_back(token);
+                              },
+                              {}};
+  }
+  std::optional<ChannelReply> reply_for(std::uint64_t token) {
+    std::unique_lock l(mutex);
+    std::optional<ChannelReply> out;
+    cv.wait_for(l, 5s, [&] {
+      for (const auto& r : replies) {
+        if (r.token == token) out = r;
+      }
+      return out.has_value();
+    });
+    return out;
+  }
+};
+
+// WebSocket order entry: orders and cancels leave without waiting, each answered by its token;
+// refusals keep REST's error codes; once the venue is gone, sending says so (unavailable) and
+// what was unanswered is reported lost.
+TEST_F(BybitTradingSim, the_order_channel_places_and_cancels_without_waiting_and_reports_each_answer) {
+  start_sim();
+  auto t = trading(clock);
+  ASSERT_TRUE(t);
+  drive();
+  Events events;
+  ASSERT_TRUE(t->start_stream(events.handlers()));
+  ChannelLog log;
+  ASSERT_TRUE(t->start_order_channel(log.handlers()));
+  PlaceOrder market;
+  market.symbol = *Symbol::parse("BTCUSDT");
+  market.side = TradeSide::buy;
+  market.quantity = *Quantity::parse("0.01");
+  market.client_id = "bot1-ws1";
+  ASSERT_TRUE(t->send_order(market, 1));
+  ASSERT_TRUE(t->send_order(limit_buy("bot1-ws2", "1000"), 2));  // rests
+  auto filled = log.reply_for(1);
+  ASSERT_TRUE(filled);
+  EXPECT_TRUE(filled->result) << filled->result.error().message;
+  EXPECT_EQ(filled->client_id, "bot1-ws1");
+  EXPECT_FALSE(filled->cancel);
+  auto resting = log.reply_for(2);
+  ASSERT_TRUE(resting);
+  EXPECT_TRUE(resting->result);
+  EXPECT_TRUE(events.wait([](Events& e) {
+    return std::any_of(e.fills.begin(), e.fills.end(), [](const Fill& f) { return f.client_id == "bot1-ws1"; });
+  }));
+  ASSERT_TRUE(t->send_cancel(twinstar::Market::linear, *Symbol::parse("BTCUSDT"), "bot1-ws2", 3));
+  auto cancelled = log.reply_for(3);
+  ASSERT_TRUE(cancelled);
+  EXPECT_TRUE(cancelled->result);
+  EXPECT_TRUE(cancelled->cancel);
+  ASSERT_TRUE(t->send_cancel(twinstar::Market::linear, *Symbol::parse("BTCUSDT"), "bot1-ws2", 4));
+  auto gone = log.reply_for(4);
+  ASSERT_TRUE(gone);
+  ASSERT_FALSE(gone->result);
+  EXPECT_EQ(gone->result.error().code, ErrorCode::not_found) << gone->result.error().message;
+  PlaceOrder huge = market;  // more than the wallet can margin: the venue refuses it
+  huge.quantity = *Quantity::parse("5000");
+  huge.client_id = "bot1-ws5";
+  ASSERT_TRUE(t->send_order(huge, 5));
+  auto refused = log.reply_for(5);
+  ASSERT_TRUE(refused);
+  ASSERT_FALSE(refused->result);
+  EXPECT_EQ(refused->result.error().code, ErrorCode::invalid_argument) << refused->result.error().message;
+  {
+    std::lock_guard l(log.mutex);
+    EXPECT_EQ(log.written, (std::vector<std::uint64_t>{1, 2, 3, 4, 5}));
+  }
+  EXPECT_EQ(std::int64_t((*stats())["ws"]["orders"]), 5);
+  EXPECT_EQ(std::int64_t((*stats())["violations"]), 0);
+
+  // The venue goes away: the channel says it cannot send; nothing waits forever.
+  sim->stop();
+  bool refused_while_down = false;
+  for (int i = 0; i < 200 && !refused_while_down; ++i) {
+    auto s = t->send_order(limit_buy("bot1-ws6-" + std::to_string(i), "1000"), 100 + i);
+    if (!s) {
+      refused_while_down = s.error().code == ErrorCode::unavailable;
+    } else {
+      auto lost = log.reply_for(100 + i);  // queued or sent just before the drop: reported, never silent
+      ASSERT_TRUE(lost);
+      EXPECT_FALSE(lost->result);
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_TRUE(refused_while_down);
+  t->stop_order_channel();
   t->stop_stream();
 }
 

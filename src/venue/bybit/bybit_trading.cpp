@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <condition_variable>
+#include <deque>
+#include <map>
 
 #include <simdjson.h>
 #include <spdlog/spdlog.h>
@@ -77,6 +79,48 @@ Result<simdjson::dom::array> items_of(simdjson::dom::parser& parser, std::string
   return make_error(ErrorCode::parse_error, "no list or data array in {:.80}", json);
 }
 
+// The error a Bybit retCode stands for; `what` names the request ("POST /v5/order/create").
+Status ret_code_status(std::int64_t ret_code, std::string_view msg, std::string_view what) {
+  switch (ret_code) {
+    case 0: return {};
+    case 10002:
+      return make_error(ErrorCode::invalid_argument,
+                        "Bybit {}: clock skew: the venue refused the request timestamp (10002: {}); call sync_time() "
+                        "or fix the system clock",
+                        what, msg);
+    case 10003:
+    case 10004:
+    case 10005:
+      return make_error(ErrorCode::invalid_argument, "Bybit {}: credentials refused ({}: {})", what, ret_code,
+                        ret_code == 10004 ? "signature error" : msg);  // 10004 echoes the signed text: not logged
+    case 10006:
+    case 10429: return make_error(ErrorCode::rate_limited, "Bybit {}: rate limit ({}: {})", what, ret_code, msg);
+    case 10019:  // WebSocket order entry restarting: the request was not taken
+      return make_error(ErrorCode::unavailable, "Bybit {}: service restarting ({}: {})", what, ret_code, msg);
+    case 110001: return make_error(ErrorCode::not_found, "Bybit {}: order does not exist ({})", what, msg);
+    default: return make_error(ErrorCode::invalid_argument, "Bybit {}: retCode {}: {}", what, ret_code, msg);
+  }
+}
+
+// The /v5/order/create body, also the args item of a WebSocket order.create.
+Result<std::string> order_body(const PlaceOrder& o) {
+  if (o.type == TradeOrderType::limit && !o.price) {
+    return make_error(ErrorCode::invalid_argument, "limit order {} on {} needs a price", o.client_id, o.symbol);
+  }
+  JsonWriter w;
+  w.begin_object().field("category", category_of(o.market)).field("symbol", o.symbol.view());
+  w.field("side", o.side == TradeSide::buy ? "Buy" : "Sell");
+  w.field("orderType", o.type == TradeOrderType::limit ? "Limit" : "Market");
+  w.field("qty", o.quantity.to_string());
+  if (o.type == TradeOrderType::limit) w.field("price", o.price->to_string()).field("timeInForce", "GTC");
+  if (!o.client_id.empty()) w.field("orderLinkId", o.client_id);
+  if (o.reduce_only) w.field("reduceOnly", true);
+  w.end_object();
+  return w.take();
+}
+
+std::string_view create_cost(Market m) { return m == Market::spot ? "order_create_spot" : "order_create_linear"; }
+
 }  // namespace
 
 Result<TradeOrderStatus> parse_order_status(std::string_view t) {
@@ -125,7 +169,10 @@ BybitTrading::BybitTrading(BybitTradingOptions options, std::shared_ptr<VenueLim
     : options_(std::move(options)), limiter_(std::move(limiter)), clock_(clock),
       signer_(options_.api_key, options_.api_secret) {}
 
-BybitTrading::~BybitTrading() { stop_stream(); }
+BybitTrading::~BybitTrading() {
+  stop_order_channel();
+  stop_stream();
+}
 
 Result<std::unique_ptr<BybitTrading>> BybitTrading::create(BybitTradingOptions options,
                                                            std::shared_ptr<VenueLimiter> limiter, Clock& clock) {
@@ -227,22 +274,8 @@ Result<std::string> BybitTrading::call(std::string_view method, std::string_view
                       format_duration(retry->pause));
   }
   if (!json) return make_error(ErrorCode::io_error, "Bybit {} {}: HTTP {} with a body that is not JSON", method, path, r->status);
-  const std::string msg(text(root, "retMsg"));
-  switch (ret_code) {
-    case 0: break;
-    case 10002:
-      return make_error(ErrorCode::invalid_argument,
-                        "Bybit {} {}: clock skew: the venue refused the request timestamp (10002: {}); call sync_time() "
-                        "or fix the system clock",
-                        method, path, msg);
-    case 10003:
-    case 10004:
-    case 10005:
-      return make_error(ErrorCode::invalid_argument, "Bybit {} {}: credentials refused ({}: {})", method, path, ret_code,
-                        ret_code == 10004 ? "signature error" : msg);  // 10004 echoes the signed text: not logged
-    case 110001:
-      return make_error(ErrorCode::not_found, "Bybit {} {}: order does not exist ({})", method, path, msg);
-    default: return make_error(ErrorCode::invalid_argument, "Bybit {} {}: retCode {}: {}", method, path, ret_code, msg);
+  if (auto st = ret_code_status(ret_code, text(root, "retMsg"), fmt::format("{} {}", method, path)); !st) {
+    return std::unexpected(st.error());
   }
   element result;
   if (root["result"].get(result)) return std::string("{}");
@@ -250,20 +283,9 @@ Result<std::string> BybitTrading::call(std::string_view method, std::string_view
 }
 
 Result<OrderAck> BybitTrading::place_order(const PlaceOrder& o) {
-  if (o.type == TradeOrderType::limit && !o.price) {
-    return make_error(ErrorCode::invalid_argument, "limit order {} on {} needs a price", o.client_id, o.symbol);
-  }
-  JsonWriter w;
-  w.begin_object().field("category", category_of(o.market)).field("symbol", o.symbol.view());
-  w.field("side", o.side == TradeSide::buy ? "Buy" : "Sell");
-  w.field("orderType", o.type == TradeOrderType::limit ? "Limit" : "Market");
-  w.field("qty", o.quantity.to_string());
-  if (o.type == TradeOrderType::limit) w.field("price", o.price->to_string()).field("timeInForce", "GTC");
-  if (!o.client_id.empty()) w.field("orderLinkId", o.client_id);
-  if (o.reduce_only) w.field("reduceOnly", true);
-  w.end_object();
-  auto r = call("POST", "/v5/order/create", w.str(),
-                o.market == Market::spot ? "order_create_spot" : "order_create_linear", Priority::trading);
+  auto body = order_body(o);
+  if (!body) return std::unexpected(body.error());
+  auto r = call("POST", "/v5/order/create", *body, create_cost(o.market), Priority::trading);
   if (!r) return std::unexpected(r.error());
   simdjson::dom::parser parser;
   element root;
@@ -465,6 +487,247 @@ void BybitTrading::stream_loop(std::stop_token stop, TradingEvents events, std::
         if (auto fills = parse_executions(*m)) for (const auto& f : *fills) events.on_fill(f);
       }
     }
+    ++failures;
+  }
+}
+
+// ------------------------------------------------------------ order channel (/v5/trade)
+
+struct BybitTrading::Channel {
+  struct Out {
+    std::string req_id, frame, client_id, cost;
+    bool cancel = false;
+    std::uint64_t token = 0;
+  };
+  struct Pending {
+    std::string client_id, cost;
+    bool cancel = false;
+    std::uint64_t token = 0;
+    std::chrono::steady_clock::time_point sent;
+  };
+  std::mutex mutex;
+  std::deque<Out> outbox;       // guarded by mutex; bounded by the limiter's grants
+  net::WsClient* ws = nullptr;  // guarded by mutex: the live connection, to wake its reader
+  bool up = false;              // guarded by mutex: connected and authenticated
+  std::atomic<std::uint64_t> cancels{0};
+};
+
+Status BybitTrading::start_order_channel(OrderChannelEvents events) {
+  if (options_.trade_ws_url.empty()) return make_error(ErrorCode::unavailable, "Bybit: no trade_ws_url configured");
+  if (channel_thread_.joinable()) return make_error(ErrorCode::conflict, "Bybit order channel already running");
+  channel_ = std::make_shared<Channel>();
+  auto start = std::make_shared<StreamStart>();
+  channel_thread_ =
+      std::jthread([this, events = std::move(events), start](std::stop_token st) { channel_loop(st, events, start); });
+  std::unique_lock lock(start->mutex);
+  // Real-time bound: the connect and auth are network round trips, not simulated time.
+  if (!start->cv.wait_for(lock, std::chrono::seconds(15), [&] { return start->first_auth.has_value(); })) {
+    lock.unlock();
+    stop_order_channel();
+    return make_error(ErrorCode::timeout, "Bybit order channel {}: no auth answer within 15 s", options_.trade_ws_url);
+  }
+  auto result = *start->first_auth;
+  lock.unlock();
+  if (!result) stop_order_channel();
+  return result;
+}
+
+void BybitTrading::stop_order_channel() {
+  if (!channel_thread_.joinable()) return;
+  channel_thread_.request_stop();
+  channel_thread_.join();
+}
+
+Status BybitTrading::enqueue(std::string req_id, std::string frame, std::string client_id, bool cancel, std::uint64_t token,
+                             std::string_view endpoint_cost) {
+  const auto ch = channel_;
+  auto is_up = [&] {
+    std::lock_guard lock(ch->mutex);
+    return ch->up;
+  };
+  if (!ch || !is_up()) return make_error(ErrorCode::unavailable, "Bybit order channel is not connected");
+  auto cost = limiter_->endpoint_cost(endpoint_cost);
+  if (!cost) return std::unexpected(cost.error());
+  if (auto st = limiter_->acquire_for(*cost, cancel ? Priority::critical : Priority::trading, options_.limiter_timeout); !st) {
+    return make_error(st.error().code, "Bybit order channel: rate limiter: {}", st.error().message);
+  }
+  std::lock_guard lock(ch->mutex);
+  if (!ch->up) return make_error(ErrorCode::unavailable, "Bybit order channel dropped");
+  ch->outbox.push_back(Channel::Out{std::move(req_id), std::move(frame), std::move(client_id), std::string(endpoint_cost), cancel, token});
+  if (ch->ws != nullptr) ch->ws->wake();
+  return {};
+}
+
+namespace {
+std::string trade_frame(std::string_view req_id, std::string_view op, std::int64_t timestamp_ms, std::int64_t recv_window_ms,
+                        std::string_view args_item) {
+  JsonWriter w;
+  w.begin_object().field("reqId", req_id).key("header").begin_object();
+  w.field(kHeaderTimestamp, std::to_string(timestamp_ms)).field(kHeaderRecvWindow, std::to_string(recv_window_ms));
+  w.end_object().field("op", op).key("args").begin_array().raw(args_item).end_array().end_object();
+  return w.take();
+}
+}  // namespace
+
+Status BybitTrading::send_order(const PlaceOrder& o, std::uint64_t token) {
+  auto body = order_body(o);
+  if (!body) return std::unexpected(body.error());
+  // A reqId may not repeat on a connection (20006): the client id is unique per order.
+  std::string req_id = o.client_id.empty() ? fmt::format("c#{}", token) : "c:" + o.client_id;
+  std::string frame = trade_frame(req_id, "order.create", venue_now_ms(), options_.recv_window_ms, *body);
+  return enqueue(std::move(req_id), std::move(frame), o.client_id, false, token, create_cost(o.market));
+}
+
+Status BybitTrading::send_cancel(Market market, const Symbol& symbol, const std::string& client_id, std::uint64_t token) {
+  JsonWriter w;
+  w.begin_object().field("category", category_of(market)).field("symbol", symbol.view()).field("orderLinkId", client_id);
+  w.end_object();
+  const auto ch = channel_;
+  const std::uint64_t n = ch ? ch->cancels.fetch_add(1) : 0;
+  std::string req_id = fmt::format("x{}:{}", n, client_id);
+  std::string frame = trade_frame(req_id, "order.cancel", venue_now_ms(), options_.recv_window_ms, w.str());
+  return enqueue(std::move(req_id), std::move(frame), client_id, true, token, "order_cancel");
+}
+
+void BybitTrading::channel_loop(std::stop_token stop, OrderChannelEvents events, std::shared_ptr<StreamStart> start) {
+  const auto ch = channel_;
+  std::map<std::string, Channel::Pending> pending;  // by reqId; this thread only
+  auto answer = [&](const std::string& client_id, bool cancel, std::uint64_t token, Status result) {
+    if (events.on_reply) events.on_reply(ChannelReply{client_id, cancel, token, std::move(result)});
+  };
+  // Sent and unanswered may have arrived (io_error: look them up); queued were never sent.
+  auto fail_all = [&](const std::string& why) {
+    std::deque<Channel::Out> unsent;
+    {
+      std::lock_guard lock(ch->mutex);
+      ch->up = false;
+      ch->ws = nullptr;
+      unsent.swap(ch->outbox);
+    }
+    for (auto& [id, p] : pending) {
+      answer(p.client_id, p.cancel, p.token,
+             make_error(ErrorCode::io_error, "Bybit order channel: the connection ended before the answer ({}); it may have "
+                                             "reached the venue",
+                        why));
+    }
+    pending.clear();
+    for (auto& o : unsent) {
+      answer(o.client_id, o.cancel, o.token, make_error(ErrorCode::unavailable, "Bybit order channel: not sent ({})", why));
+    }
+  };
+  int failures = 0;
+  while (!stop.stop_requested()) {
+    if (failures > 0 && !clock_.sleep_for(std::min<Duration>(std::chrono::milliseconds(500) * (1 << std::min(failures, 6)),
+                                                             std::chrono::seconds(30)), stop)) {
+      break;
+    }
+    auto ws = net::WsClient::connect(options_.trade_ws_url);
+    if (!ws) {
+      ++failures;
+      start->set(std::unexpected(ws.error()));
+      if (events.on_error) events.on_error(ws.error());
+      continue;
+    }
+    auto& c = **ws;
+    std::stop_callback wake(stop, [&] { c.wake(); });
+    (void)c.send(signer_.ws_auth_frame(venue_now_ms() + 10'000));
+    bool authed = false;
+    std::string why = "stopped";
+    auto last_ping = clock_.now();
+    while (!stop.stop_requested()) {
+      if (authed) {
+        std::deque<Channel::Out> batch;
+        {
+          std::lock_guard lock(ch->mutex);
+          batch.swap(ch->outbox);
+        }
+        bool broken = false;
+        while (!batch.empty() && !broken) {
+          Channel::Out o = std::move(batch.front());
+          batch.pop_front();
+          if (auto st = c.send(o.frame); !st) {
+            why = st.error().message;
+            broken = true;  // this one may have left in part: counted as sent
+          } else if (events.on_written) {
+            events.on_written(o.token);
+          }
+          pending.emplace(o.req_id, Channel::Pending{o.client_id, o.cost, o.cancel, o.token, std::chrono::steady_clock::now()});
+        }
+        if (broken) {
+          std::lock_guard lock(ch->mutex);
+          for (auto it = batch.rbegin(); it != batch.rend(); ++it) ch->outbox.push_front(std::move(*it));
+          break;
+        }
+      }
+      if (clock_.now() - last_ping >= options_.ping_interval) {
+        (void)c.send(R"({"op":"ping"})");
+        last_ping = clock_.now();
+      }
+      // Unanswered for too long: reported lost, so the caller looks the order up.
+      const auto now = std::chrono::steady_clock::now();
+      for (auto it = pending.begin(); it != pending.end();) {
+        if (now - it->second.sent < options_.channel_reply_timeout) {
+          ++it;
+          continue;
+        }
+        answer(it->second.client_id, it->second.cancel, it->second.token,
+               make_error(ErrorCode::timeout, "Bybit order channel: no answer within {}", format_duration(options_.channel_reply_timeout)));
+        it = pending.erase(it);
+      }
+      auto m = c.read(std::chrono::milliseconds(200));
+      if (!m) {
+        if (m.error().code == ErrorCode::timeout || m.error().code == ErrorCode::cancelled) continue;
+        why = m.error().message;
+        if (events.on_error) events.on_error(m.error());
+        break;
+      }
+      simdjson::dom::parser parser;
+      element root;
+      if (parser.parse(*m).get(root)) continue;
+      std::int64_t ret_code = -1;
+      if (root["retCode"].get(ret_code)) ret_code = -1;
+      const auto op = text(root, "op");
+      if (op == "auth") {
+        if (ret_code != 0) {
+          Error e{ErrorCode::invalid_argument, fmt::format("Bybit order channel: auth refused ({}: {})", ret_code, text(root, "retMsg"))};
+          start->set(std::unexpected(e));
+          if (events.on_error) events.on_error(e);
+          fail_all(e.message);
+          return;  // wrong keys do not get better by retrying
+        }
+        authed = true;
+        failures = 0;
+        {
+          std::lock_guard lock(ch->mutex);
+          ch->up = true;
+          ch->ws = &c;
+        }
+        start->set(Status{});
+        continue;
+      }
+      auto it = pending.find(std::string(text(root, "reqId")));
+      if (it == pending.end()) continue;  // pong, or an answer already reported lost
+      Channel::Pending p = std::move(it->second);
+      pending.erase(it);
+      std::vector<HttpHeader> headers;
+      simdjson::dom::object h;
+      if (!root["header"].get(h)) {
+        for (auto [k, v] : h) {
+          std::string_view value;
+          if (!v.get(value)) headers.push_back({std::string(k), std::string(value)});
+        }
+      }
+      const std::string what = p.cancel ? "order.cancel" : "order.create";
+      Status result = ret_code_status(ret_code, text(root, "retMsg"), what);
+      if (auto cost = limiter_->endpoint_cost(p.cost)) {
+        const VenueResponse response{Exchange::bybit, 200, ret_code, headers};
+        if (auto retry = limiter_->observe_response(*cost, response)) {
+          result = make_error(ErrorCode::rate_limited, "Bybit {}: {} (paused {})", what, retry->reason, format_duration(retry->pause));
+        }
+      }
+      answer(p.client_id, p.cancel, p.token, std::move(result));
+    }
+    fail_all(why);
     ++failures;
   }
 }

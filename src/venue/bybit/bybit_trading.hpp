@@ -19,6 +19,8 @@ namespace twinstar::venue::bybit {
 struct BybitTradingOptions {
   std::string rest_url = "https://api.bybit.com";
   std::string private_ws_url = "wss://stream.bybit.com/v5/private";
+  std::string trade_ws_url;  // WebSocket order entry (wss://stream.bybit.com/v5/trade); empty: REST only
+  Duration channel_reply_timeout = std::chrono::seconds(10);  // real time; then reported lost (io_error)
   std::string api_key;
   std::string api_secret;  // never logged
   std::int64_t recv_window_ms = kDefaultRecvWindowMs;
@@ -53,6 +55,10 @@ class BybitTrading final : public VenueTrading {
   Result<InstrumentRules> instrument_rules(Market market, const Symbol& symbol) override;
   Status start_stream(TradingEvents events) override;
   void stop_stream() override;
+  Status start_order_channel(OrderChannelEvents events) override;
+  void stop_order_channel() override;
+  Status send_order(const PlaceOrder& order, std::uint64_t token) override;
+  Status send_cancel(Market market, const Symbol& symbol, const std::string& client_id, std::uint64_t token) override;
 
   Duration clock_offset() const noexcept override { return Duration(offset_ns_.load()); }
 
@@ -64,6 +70,11 @@ class BybitTrading final : public VenueTrading {
   std::int64_t venue_now_ms() const;
   struct StreamStart;
   void stream_loop(std::stop_token stop, TradingEvents events, std::shared_ptr<StreamStart> start);
+  // The order channel: frames waiting for its thread, requests waiting for their answer.
+  struct Channel;
+  void channel_loop(std::stop_token stop, OrderChannelEvents events, std::shared_ptr<StreamStart> start);
+  Status enqueue(std::string req_id, std::string frame, std::string client_id, bool cancel, std::uint64_t token,
+                 std::string_view endpoint_cost);
 
   BybitTradingOptions options_;
   std::shared_ptr<VenueLimiter> limiter_;
@@ -72,6 +83,8 @@ class BybitTrading final : public VenueTrading {
   std::unique_ptr<net::HttpClientPool> http_;  // one caller per connection at a time
   std::atomic<std::int64_t> offset_ns_{0};
   std::jthread stream_;  // the private stream; owned here, stopped by stop_stream() or the destructor
+  std::shared_ptr<Channel> channel_;  // set once by start_order_channel
+  std::jthread channel_thread_;       // the order channel; stopped by stop_order_channel() or the destructor
 };
 
 }  // namespace twinstar::venue::bybit

@@ -98,6 +98,22 @@ struct TradingEvents {
   std::function<void(const Error&)> on_error;  // the stream dropped (it reconnects) or was refused
 };
 
+// What the order channel (WebSocket order entry) reports. Thread: the channel's own thread.
+struct ChannelReply {
+  std::string client_id;
+  bool cancel = false;
+  std::uint64_t token = 0;  // the caller's, from send_order/send_cancel
+  // ok: accepted (the order's life goes on in the private stream). Errors: as place_order /
+  // cancel_order; io_error when the connection ended before the answer (it may have arrived:
+  // query by client id); unavailable when the frame never left (send it another way).
+  Status result;
+};
+struct OrderChannelEvents {
+  std::function<void(const ChannelReply&)> on_reply;
+  std::function<void(std::uint64_t token)> on_written;  // the frame was written to the socket
+  std::function<void(const Error&)> on_error;            // the connection dropped (it reconnects)
+};
+
 // Thread: every call may come from any thread, one at a time per instance (callers serialise);
 // every REST call goes through the account's shared rate limiter.
 class VenueTrading {
@@ -127,6 +143,26 @@ class VenueTrading {
   // Errors: conflict if already running; the first authentication's failure.
   virtual Status start_stream(TradingEvents events) = 0;
   virtual void stop_stream() = 0;
+
+  // WebSocket order entry, where the venue has one: orders and cancels leave without a thread
+  // waiting for their answer, which comes to events.on_reply. Connects, authenticates and
+  // reconnects. Errors: unavailable when the venue or its endpoint has none; the first auth's.
+  virtual Status start_order_channel(OrderChannelEvents events) {
+    (void)events;
+    return make_error(ErrorCode::unavailable, "this venue adapter has no WebSocket order entry");
+  }
+  virtual void stop_order_channel() {}
+  // After the rate limiter's grant, queued for the channel's thread; `token` comes back in the
+  // reply. Errors: unavailable while the channel is not connected (send over REST instead);
+  // rate_limited; invalid_argument for an order that cannot be expressed.
+  virtual Status send_order(const PlaceOrder& order, std::uint64_t token) {
+    (void)order, (void)token;
+    return make_error(ErrorCode::unavailable, "no order channel");
+  }
+  virtual Status send_cancel(Market market, const Symbol& symbol, const std::string& client_id, std::uint64_t token) {
+    (void)market, (void)symbol, (void)client_id, (void)token;
+    return make_error(ErrorCode::unavailable, "no order channel");
+  }
 };
 
 }  // namespace twinstar::venue
