@@ -3,13 +3,15 @@
 // MultiTrader on the other 49), strategies tuned to trade often. Every order decided on a
 // closed candle contributes one sample: real time from the feed handing the candle to the
 // engine to the order being written to the socket. Prints p50/p90/p99/max and the count.
-//   build/release/bench/engine/engine_latency [simulated_hours=3] [speed=300] [senders_per_account=4]
+//   build/release/bench/engine/engine_latency [simulated_hours=3] [speed=300] [senders_per_account=4] [ws|rest]
+// ws (default): orders over the order channel (Bybit /v5/trade); rest: REST only, as before it.
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
+#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
@@ -25,6 +27,7 @@ int main(int argc, char** argv) {
   const double hours_arg = argc > 1 ? std::atof(argv[1]) : 3;
   const double speed = argc > 2 ? std::atof(argv[2]) : 300;
   const int senders = argc > 3 ? std::atoi(argv[3]) : 4;
+  const bool channel = argc <= 4 || std::string_view(argv[4]) != "rest";
   const auto dir = std::filesystem::temp_directory_path() / ("twinstar-engine-latency-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
 
@@ -52,6 +55,7 @@ int main(int argc, char** argv) {
   a.rest_url = sim.rest_url();
   a.public_ws_url = sim.ws_url("/v5/public/linear");
   a.private_ws_url = sim.ws_url("/v5/private");
+  if (channel) a.trade_ws_url = sim.ws_url("/v5/trade");
   a.api_key = venue::sim::default_accounts().front().api_key;
   a.api_secret = venue::sim::default_accounts().front().api_secret;
   o.accounts = {a};
@@ -96,7 +100,7 @@ int main(int argc, char** argv) {
   }
   std::sort(samples.begin(), samples.end());
   auto q = [&](double p) { return samples[std::min(samples.size() - 1, static_cast<std::size_t>(p * samples.size()))] / 1e3; };
-  fmt::print("candle->order on loopback, 50 symbols, {} sender(s), {} orders: p50 {:.1f} us  p90 {:.1f} us  p99 {:.1f} us  max {:.1f} us\n",
-             o.senders_per_account, samples.size(), q(0.5), q(0.9), q(0.99), samples.back() / 1e3);
+  fmt::print("candle->order on loopback, 50 symbols, orders over {}, {} sender(s), {} orders: p50 {:.1f} us  p90 {:.1f} us  p99 {:.1f} us  max {:.1f} us\n",
+             channel ? "the WebSocket order channel" : "REST", o.senders_per_account, samples.size(), q(0.5), q(0.9), q(0.99), samples.back() / 1e3);
   return 0;
 }

@@ -30,8 +30,8 @@ void print_config(const EngineConfig& c) {
     const std::string creds = !a.key_file.empty() ? "key_file " + a.key_file
                               : !a.api_key_env.empty() ? "env " + a.api_key_env + "/" + a.api_secret_env
                                                        : "none";
-    fmt::print("account {:<12} {} {} endpoint={} credentials: {}\n", a.name, a.exchange, a.market,
-               a.endpoint.empty() ? "mainnet" : a.endpoint, creds);
+    fmt::print("account {:<12} {} {} endpoint={} order_entry={} credentials: {}\n", a.name, a.exchange, a.market,
+               a.endpoint.empty() ? "mainnet" : a.endpoint, a.order_entry, creds);
   }
 }
 

@@ -33,11 +33,12 @@ struct RunArgs {
   std::string sim_faults;
 };
 
-// The Bybit private stream lives next to the public ones: ws(s)://host/v5/private.
-std::string bybit_private_ws(const std::string& public_ws) {
+// Bybit's private stream and order entry live next to the public streams: ws(s)://host/v5/private,
+// ws(s)://host/v5/trade.
+std::string bybit_ws_path(const std::string& public_ws, std::string_view path_wanted) {
   const auto scheme_end = public_ws.find("://");
   const auto path = public_ws.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
-  return (path == std::string::npos ? public_ws : public_ws.substr(0, path)) + "/v5/private";
+  return (path == std::string::npos ? public_ws : public_ws.substr(0, path)) + std::string(path_wanted);
 }
 
 AccountEndpoint resolve_account(const AccountConfig& a, const venue::sim::SimServer* sim) {
@@ -65,8 +66,9 @@ AccountEndpoint resolve_account(const AccountConfig& a, const venue::sim::SimSer
     if (!d) fail(2, fmt::format("account {}: endpoint: {}", a.name, d.error().message));
     e.rest_url = d->rest_url;
     e.public_ws_url = d->ws_url;
-    e.private_ws_url = a.exchange == Exchange::bybit ? bybit_private_ws(d->ws_url) : d->ws_url;
+    e.private_ws_url = a.exchange == Exchange::bybit ? bybit_ws_path(d->ws_url, "/v5/private") : d->ws_url;
   }
+  if (a.exchange == Exchange::bybit && a.order_entry == "websocket") e.trade_ws_url = bybit_ws_path(e.private_ws_url, "/v5/trade");
   auto creds = load_credentials(a);
   if (use_sim && (!creds || creds->api_key.empty())) {
     // The embedded sim's own paper account (docs/SIM.md), not a real credential.

@@ -214,7 +214,7 @@ Status read_rate_limit(const Reader& r, const toml::table& t, std::string_view p
 }
 
 Status read_account(const Reader& r, const toml::table& t, std::string_view prefix, AccountConfig& a) {
-  TRY(r.only_keys(t, prefix, {"name", "exchange", "market", "endpoint", "api_key_env", "api_secret_env", "key_file"}));
+  TRY(r.only_keys(t, prefix, {"name", "exchange", "market", "endpoint", "api_key_env", "api_secret_env", "key_file", "order_entry"}));
   for (const auto& [k, node] : t) {
     const std::string key = Reader::join(prefix, k.str());
     std::string value;
@@ -239,6 +239,9 @@ Status read_account(const Reader& r, const toml::table& t, std::string_view pref
       a.api_secret_env = value;
     } else if (name == "key_file") {
       a.key_file = value;
+    } else if (name == "order_entry") {
+      if (value != "websocket" && value != "rest") return r.fail(&node, key, "must be websocket or rest", Reader::show(node));
+      a.order_entry = value;
     }
   }
   if (!a.key_file.empty() && (!a.api_key_env.empty() || !a.api_secret_env.empty())) {

@@ -49,6 +49,9 @@ struct AccountConfig {
   std::string api_key_env;          // environment variable holding the API key
   std::string api_secret_env;       // environment variable holding the API secret
   std::string key_file;             // or a file (mode 0600) with key and secret
+  // websocket: orders over the venue's WebSocket order entry where it has one (Bybit /v5/trade),
+  // REST while it is down; rest: REST only.
+  std::string order_entry = "websocket";
 };
 
 // How a bot sizes its entries.

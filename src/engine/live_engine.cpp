@@ -117,6 +117,19 @@ class AccountSession final : public OrderGateway {
   void attach(TradingLoop& loop) { loop_ = &loop; }
 
   void start() {
+    if (!endpoint_.trade_ws_url.empty()) {
+      venue::OrderChannelEvents ce;
+      ce.on_reply = [this](const venue::ChannelReply& r) { on_channel_reply(r); };
+      ce.on_written = [this](std::uint64_t token) { on_channel_written(token); };
+      ce.on_error = [this](const Error& e) {
+        notice(fmt::format("account {}: order channel: {} (reconnecting; orders go over REST meanwhile)", endpoint_.name, e.message));
+      };
+      if (auto ok = trading_->start_order_channel(std::move(ce)); ok) {
+        channel_ = true;
+      } else {
+        notice(fmt::format("account {}: order channel did not start: {} (orders go over REST)", endpoint_.name, ok.error().message));
+      }
+    }
     const std::size_t senders = std::max<std::size_t>(1, options_.senders_per_account);
     for (std::size_t i = 0; i < senders; ++i) {
       senders_.emplace_back([this, i](std::stop_token st) { run(st, /*poller=*/i == 0); });
@@ -141,6 +154,7 @@ class AccountSession final : public OrderGateway {
     for (auto& s : senders_) s.request_stop();  // wakes their waits (stop_token)
     for (auto& s : senders_) s.join();          // each drains what it can take first
     senders_.clear();
+    trading_->stop_order_channel();  // unanswered orders are reported lost: the next start looks them up
   }
 
   // Trading thread. Queued only: the sender journals the order before it leaves (write-ahead),
@@ -233,31 +247,114 @@ class AccountSession final : public OrderGateway {
     return record;
   }
 
-  void send(const SendJob& job) {
-    if (job.kind == SendJob::Kind::cancel) {
-      auto ok = trading_->cancel_order(endpoint_.market, job.symbol, job.client_id);
-      if (!ok) look_up(job.client_id, job.symbol, false);  // filled or gone already: learn how it ended
+  void record_candle_to_order(std::int64_t received_ns) {
+    if (received_ns == 0) return;
+    const std::int64_t ns = real_ns() - received_ns;
+    candle_to_order_.record_ns(ns);
+    if (options_.on_candle_to_order_ns) options_.on_candle_to_order_ns(ns);
+  }
+
+  // A job handed to the order channel, until its answer. Returns its token.
+  std::uint64_t track(const SendJob& job) {
+    std::lock_guard lock(async_mutex_);
+    const std::uint64_t token = next_token_++;
+    async_.emplace(token, job);
+    return token;
+  }
+  std::optional<SendJob> untrack(std::uint64_t token) {
+    std::lock_guard lock(async_mutex_);
+    auto it = async_.find(token);
+    if (it == async_.end()) return std::nullopt;
+    SendJob job = std::move(it->second);
+    async_.erase(it);
+    return job;
+  }
+
+  // The channel's thread: the frame is on the socket.
+  void on_channel_written(std::uint64_t token) {
+    std::int64_t received = 0;
+    {
+      std::lock_guard lock(async_mutex_);
+      if (auto it = async_.find(token); it != async_.end() && it->second.kind == SendJob::Kind::place) received = it->second.received_ns;
+    }
+    record_candle_to_order(received);
+  }
+
+  // The channel's thread: the answer to a channel job. Nothing here waits on the network.
+  void on_channel_reply(const venue::ChannelReply& r) {
+    auto job = untrack(r.token);
+    if (!job) return;
+    if (r.result) {
+      if (!r.cancel) apply(OrderUpdate{job->client_id, OrderStatus::open, {}, {}, {}, clock_.now(), ""});
+      queue_.done(*job);
       return;
     }
-    if (auto journaled = journal_.record_submit(record_of(job)); !journaled) {  // write-ahead: nothing leaves unjournaled
-      spdlog::error("account {}: order {} not sent: order journal: {}", endpoint_.name, job.client_id,
-                    journaled.error().message);
-      ++refusals_;
-      if (loop_ != nullptr) {
-        loop_->post_order_update(OrderUpdate{job.client_id, OrderStatus::rejected, {}, {}, {}, clock_.now(),
-                                             "not sent: order journal: " + journaled.error().message});
+    const Error& e = r.result.error();
+    queue_.done(*job);
+    if (e.code == ErrorCode::unavailable) {
+      // It never left: over REST instead (a place is in the journal already).
+      SendJob again = *job;
+      again.via_rest = true;
+      again.journaled = again.kind == SendJob::Kind::place;
+      again.received_ns = 0;  // its latency is not the channel's
+      if (!queue_.push(std::move(again))) {
+        spdlog::warn("account {}: {} not resent (order queue full): the poller settles it", endpoint_.name, job->client_id);
       }
       return;
     }
-    if (job.received_ns != 0) {  // "sent": journaled, about to be written to the socket
-      const std::int64_t ns = real_ns() - job.received_ns;
-      candle_to_order_.record_ns(ns);
-      if (options_.on_candle_to_order_ns) options_.on_candle_to_order_ns(ns);
+    // A cancel that failed, or an order whose answer was lost: the stream or the poller says how
+    // it ended (the poller looks orders up once no job of theirs is out).
+    if (r.cancel || e.code == ErrorCode::io_error || e.code == ErrorCode::timeout) {
+      spdlog::warn("account {}: {} {}: {}", endpoint_.name, r.cancel ? "cancel of" : "order", job->client_id, e.message);
+      return;
     }
+    ++refusals_;
+    spdlog::warn("account {}: order {} {} {}: {}", endpoint_.name, job->client_id, to_string(job->request.side), job->request.symbol,
+                 e.message);
+    apply(OrderUpdate{job->client_id, OrderStatus::rejected, {}, {}, {}, clock_.now(), e.message});
+  }
+
+  // True when the job is finished; false when its answer comes later on the order channel.
+  bool send(const SendJob& job) {
+    const bool channel = channel_ && !job.via_rest;
+    if (job.kind == SendJob::Kind::cancel) {
+      if (channel) {
+        const std::uint64_t token = track(job);
+        if (trading_->send_cancel(endpoint_.market, job.symbol, job.client_id, token)) return false;
+        untrack(token);  // not taken by the channel: over REST
+      }
+      auto ok = trading_->cancel_order(endpoint_.market, job.symbol, job.client_id);
+      if (!ok) look_up(job.client_id, job.symbol, false);  // filled or gone already: learn how it ended
+      return true;
+    }
+    if (!job.journaled) {
+      if (auto journaled = journal_.record_submit(record_of(job)); !journaled) {  // write-ahead: nothing leaves unjournaled
+        spdlog::error("account {}: order {} not sent: order journal: {}", endpoint_.name, job.client_id,
+                      journaled.error().message);
+        ++refusals_;
+        if (loop_ != nullptr) {
+          loop_->post_order_update(OrderUpdate{job.client_id, OrderStatus::rejected, {}, {}, {}, clock_.now(),
+                                               "not sent: order journal: " + journaled.error().message});
+        }
+        return true;
+      }
+    }
+    if (channel) {
+      const std::uint64_t token = track(job);
+      auto queued = trading_->send_order(to_place(job.request, endpoint_.market), token);
+      if (queued) return false;  // "sent" is recorded when the channel writes it
+      untrack(token);
+      if (queued.error().code != ErrorCode::unavailable) {
+        ++refusals_;
+        apply(OrderUpdate{job.client_id, OrderStatus::rejected, {}, {}, {}, clock_.now(), queued.error().message});
+        return true;
+      }
+    }
+    record_candle_to_order(job.received_ns);  // "sent": journaled, about to be written to the socket
     auto ack = trading_->place_order(to_place(job.request, endpoint_.market));
     if (ack) {
       apply(OrderUpdate{job.client_id, OrderStatus::open, {}, {}, {}, clock_.now(), ""});
-      return;
+      return true;
     }
     const Error& e = ack.error();
     spdlog::warn("account {}: order {} {} {}: {}", endpoint_.name, job.client_id, to_string(job.request.side), job.request.symbol,
@@ -265,10 +362,11 @@ class AccountSession final : public OrderGateway {
     if (e.code == ErrorCode::io_error || e.code == ErrorCode::timeout || e.code == ErrorCode::unavailable) {
       // It may or may not have arrived: the venue decides (looked up at once, then polled).
       look_up(job.client_id, job.symbol, true);
-      return;
+      return true;
     }
     ++refusals_;
     apply(OrderUpdate{job.client_id, OrderStatus::rejected, {}, {}, {}, clock_.now(), e.message});
+    return true;
   }
 
   // Every order of this account the journal has not seen settle, once it has been open for
@@ -307,8 +405,7 @@ class AccountSession final : public OrderGateway {
     for (;;) {
       const auto deadline = poller ? next_poll : std::chrono::steady_clock::now() + std::chrono::seconds(1);
       if (auto job = queue_.take(stop, deadline)) {
-        send(*job);
-        queue_.done(*job);
+        if (send(*job)) queue_.done(*job);  // else done when the order channel answers
       } else if (stop.stop_requested()) {
         return;
       }
@@ -330,6 +427,10 @@ class AccountSession final : public OrderGateway {
   SendQueue queue_{options_.order_queue_capacity};
   std::map<std::string, std::chrono::steady_clock::time_point> looked_up_;  // polling sender: last lookup per open order
   std::atomic<std::uint64_t> orders_{0}, fills_{0}, refusals_{0};
+  std::atomic<bool> channel_{false};  // the order channel started (it reconnects by itself)
+  std::mutex async_mutex_;
+  std::uint64_t next_token_ = 1;           // guarded by async_mutex_
+  std::map<std::uint64_t, SendJob> async_;  // guarded by async_mutex_: jobs the channel holds, by token
   observe::LatencyHistogram candle_to_order_;
   std::vector<std::jthread> senders_;
 };
@@ -520,6 +621,7 @@ Result<std::unique_ptr<venue::VenueTrading>> make_venue_trading(const AccountEnd
     venue::bybit::BybitTradingOptions o;
     o.rest_url = a.rest_url;
     o.private_ws_url = a.private_ws_url;
+    o.trade_ws_url = a.trade_ws_url;
     o.api_key = a.api_key;
     o.api_secret = a.api_secret;
     o.http_connections = connections;

@@ -40,6 +40,7 @@ struct AccountEndpoint {
   std::string rest_url;
   std::string public_ws_url;
   std::string private_ws_url;
+  std::string trade_ws_url;  // WebSocket order entry (Bybit /v5/trade); empty: orders over REST
   std::string api_key;
   std::string api_secret;
 };

@@ -28,6 +28,8 @@ struct SendJob {
   Symbol symbol;
   std::int64_t received_ns = 0;  // real ns the deciding candle reached the engine; 0 = none
   Timestamp queued_at{};         // engine clock at submit (the journal's created time)
+  bool via_rest = false;         // the order channel did not send it: REST only
+  bool journaled = false;        // place: already in the order journal (a resend)
 };
 
 // Thread: any.

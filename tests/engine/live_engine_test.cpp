@@ -22,6 +22,20 @@ TEST(LiveEngine, both_bots_trade_against_the_sim_over_loopback) {
   std::filesystem::remove_all(s.dir);
 }
 
+// The same with every order and cancel over REST (order_entry = "rest"; Binance USDⓈ-M's only way).
+TEST(LiveEngine, both_bots_trade_against_the_sim_with_orders_over_rest_only) {
+  LiveSetup s;
+  s.dir = fresh_dir("twinstar-live-rest");
+  s.duration = hours(2);
+  s.speed = 600;
+  s.multi_symbols = 6;
+  s.faults = "dup=0.02,rest5xx=0.02";
+  s.order_channel = false;
+  const LiveRun run = run_against_sim(s);
+  check_invariants(s, run);
+  std::filesystem::remove_all(s.dir);
+}
+
 // A symbol the venue does not list, or a bot on an account that does not exist: a clear error
 // before any order (the journal stays empty).
 TEST(LiveEngine, refuses_a_symbol_the_venue_does_not_list_or_trade_before_any_order) {

@@ -59,6 +59,7 @@ struct LiveSetup {
   std::string faults;
   std::size_t multi_symbols = 10;
   std::chrono::milliseconds flush_every{500};  // real; the store merges its journal every 64 flushes
+  bool order_channel = true;  // orders over the sim's /v5/trade (REST while it is down); false: REST only
 };
 
 inline LiveEngineOptions options_for(const LiveSetup& s, const venue::sim::SimServer& sim, Clock& clock) {
@@ -77,6 +78,7 @@ inline LiveEngineOptions options_for(const LiveSetup& s, const venue::sim::SimSe
   a.rest_url = sim.rest_url();
   a.public_ws_url = sim.ws_url("/v5/public/linear");
   a.private_ws_url = sim.ws_url("/v5/private");
+  if (s.order_channel) a.trade_ws_url = sim.ws_url("/v5/trade");
   const auto paper = venue::sim::default_accounts().front();
   a.api_key = paper.api_key;
   a.api_secret = paper.api_secret;
@@ -168,6 +170,12 @@ inline void check_invariants(const LiveSetup& s, const LiveRun& run) {
   // The sim: no rate-limit violation, every position closed.
   ASSERT_FALSE(run.sim_stats.empty());
   EXPECT_EQ(json_int(run.sim_stats, "violations"), 0) << run.sim_stats;
+  // Orders went the configured way (the channel falls back to REST only while it is down).
+  if (s.order_channel) {
+    EXPECT_GT(json_int(run.sim_stats, "orders"), 0) << run.sim_stats;
+  } else {
+    EXPECT_EQ(json_int(run.sim_stats, "orders"), 0) << run.sim_stats;
+  }
   EXPECT_EQ(run.open_positions_on_venue, 0u);
 
   // The ledger: at no instant locked > cap; nothing left open; PnL == the sim wallet's change.
