@@ -49,12 +49,14 @@ Preset bybit_preset() {
       // §1.3: 600 requests per 5 s per IP across all hosts; breaking it is a 403 and a 10-minute ban,
       // so it is strict: no burst may ever reach it.
       bucket("ip", 600, seconds(5), kIp, kStrict, "exchange-api.md §1.3 HTTP IP limit"),
-      // §1.3: per-UID rolling 1 s windows, per endpoint (UTA 2.0 Pro).
-      bucket("order_create_linear", 10, seconds(1), kAccount, kToken, "exchange-api.md §1.3 order/create linear 10/s"),
-      bucket("order_create_spot", 20, seconds(1), kAccount, kToken, "exchange-api.md §1.3 order/create spot 20/s"),
+      // §1.3: per-UID rolling 1 s windows, per endpoint (UTA 2.0 Pro). Orders are strict: a rolling
+      // window is exactly what a strict bucket keeps, so a round's orders leave at once (up to 9 in
+      // any second) instead of being paced one per 125 ms by a token bucket's burst of 1.
+      bucket("order_create_linear", 10, seconds(1), kAccount, kStrict, "exchange-api.md §1.3 order/create linear 10/s"),
+      bucket("order_create_spot", 20, seconds(1), kAccount, kStrict, "exchange-api.md §1.3 order/create spot 20/s"),
       // §1.3: cancel is 10/s linear, 20/s spot; one bucket at the lower figure covers both.
-      bucket("order_cancel", 10, seconds(1), kAccount, kToken, "exchange-api.md §1.3 order/cancel 10/s"),
-      bucket("order_amend", 10, seconds(1), kAccount, kToken, "exchange-api.md §1.3 order/amend 10/s"),
+      bucket("order_cancel", 10, seconds(1), kAccount, kStrict, "exchange-api.md §1.3 order/cancel 10/s"),
+      bucket("order_amend", 10, seconds(1), kAccount, kStrict, "exchange-api.md §1.3 order/amend 10/s"),
       // §1.3: order/realtime, order/history and execution/list are 50/s each; shared here (conservative).
       bucket("order_query", 50, seconds(1), kAccount, kToken, "exchange-api.md §1.3 queries 50/s"),
       bucket("position_list", 50, seconds(1), kAccount, kToken, "exchange-api.md §1.3 position/list 50/s"),

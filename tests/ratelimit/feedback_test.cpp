@@ -60,10 +60,10 @@ TEST(RateLimitFeedback, remaining_count_lowers_a_strict_window) {
 }
 
 TEST(RateLimitFeedback, usage_reported_against_another_limit_is_rescaled) {
-  Venue v(Exchange::bybit);  // order_create_linear: published 10/s, E 9
+  Venue v(Exchange::bybit);  // order_create_linear: published 10/s, strict, E 9
   auto create = *v.limiter->bucket("order_create_linear");
   ASSERT_TRUE(v.limiter->observe_remaining(create, 10, 20));  // half of a limit of 20 used: 5 of our 10
-  EXPECT_EQ(v.tokens("order_create_linear"), 1);               // min(burst 1, 9 - 5)
+  EXPECT_EQ(v.tokens("order_create_linear"), 4);               // 9 - 5
   ASSERT_TRUE(v.limiter->observe_remaining(create, 2, 20));    // 18 of 20: 9 of our 10
   EXPECT_EQ(v.tokens("order_create_linear"), 0);
   auto bad = v.limiter->observe_used(create, -1, 10);

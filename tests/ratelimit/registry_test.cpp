@@ -46,8 +46,8 @@ TEST(RateLimitRegistry, ip_buckets_are_shared_between_accounts_and_account_bucke
   ASSERT_TRUE(a->try_acquire(order_a));
   EXPECT_EQ(tokens(*a, "ip"), 539);
   EXPECT_EQ(tokens(*b, "ip"), 539);  // the same IP window
-  EXPECT_EQ(tokens(*a, "order_create_linear"), 0);
-  EXPECT_EQ(tokens(*b, "order_create_linear"), 1);  // b's own per-UID budget
+  EXPECT_EQ(tokens(*a, "order_create_linear"), 8);  // strict, E 9
+  EXPECT_EQ(tokens(*b, "order_create_linear"), 9);  // b's own per-UID budget
   EXPECT_TRUE(b->try_acquire(*b->endpoint_cost("order_create_linear")));
 
   // Another egress IP has its own IP window.
