@@ -425,7 +425,15 @@ Status SqliteJournal::check_or_create_schema(Mode mode) {
     auto wal = prepare("PRAGMA journal_mode=WAL", "switch to WAL mode");
     if (!wal) return std::unexpected(wal.error());
     ResetOnExit reset{wal->get()};
-    const int rc = sqlite3_step(wal->get());
+    // The switch needs the file to itself, and SQLite answers BUSY at once (no busy handler) while
+    // another process opens it: wait here, within the busy timeout.
+    const auto until = std::chrono::steady_clock::now() + busy_timeout_;
+    int rc = sqlite3_step(wal->get());
+    while ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && std::chrono::steady_clock::now() < until) {
+      sqlite3_reset(wal->get());
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      rc = sqlite3_step(wal->get());
+    }
     if (rc != SQLITE_ROW) return error(rc, "switch to WAL mode");
     if (column_text(wal->get(), 0) != "wal") {
       return make_error(ErrorCode::io_error, "capital ledger {}: the file system does not support WAL mode (got {})",

@@ -2,8 +2,10 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <map>
 #include <mutex>
+#include <thread>
 
 namespace twinstar {
 
@@ -239,6 +241,18 @@ Result<std::unique_ptr<OrderJournal>> OrderJournal::open(const std::filesystem::
     return impl->fail(path, "open");
   }
   sqlite3_busy_timeout(impl->db, 5000);
+  // The version and the table count from one snapshot: another process may be creating the schema.
+  sqlite3_exec(impl->db, "BEGIN", nullptr, nullptr, nullptr);
+  struct EndRead {
+    sqlite3* db;
+    ~EndRead() {
+      if (db != nullptr) sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+    }
+    void now() {
+      sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+      db = nullptr;
+    }
+  } end_read{impl->db};
   sqlite3_stmt* version = nullptr;
   if (sqlite3_prepare_v2(impl->db, "PRAGMA user_version", -1, &version, nullptr) != SQLITE_OK) {
     return make_error(ErrorCode::io_error, "{} is not an order journal (not a SQLite file: {})", path.string(),
@@ -259,9 +273,28 @@ Result<std::unique_ptr<OrderJournal>> OrderJournal::open(const std::filesystem::
     sqlite3_finalize(tables);
     if (n != 0) return make_error(ErrorCode::io_error, "{} is a SQLite file but not a twinstar order journal", path.string());
   }
-  if (sqlite3_exec(impl->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=10000;", nullptr, nullptr, nullptr) != SQLITE_OK ||
-      sqlite3_exec(impl->db, kSchema, nullptr, nullptr, nullptr) != SQLITE_OK) {
-    return impl->fail(path, "create the schema");
+  end_read.now();
+  // Switching to WAL needs the file to itself; SQLite answers BUSY at once (no busy handler) while
+  // another opener holds it, so wait here, bounded.
+  for (int attempt = 0;; ++attempt) {
+    const int rc = sqlite3_exec(impl->db, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
+    if (rc == SQLITE_OK) break;
+    if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || attempt >= 5000) return impl->fail(path, "switch to WAL mode");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (sqlite3_exec(impl->db, "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=10000;", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return impl->fail(path, "set the sync mode");
+  }
+  if (v == 0) {
+    // Two processes (two engines on one data directory) may create the file at once: the schema
+    // and its version are written in one transaction, so the other sees none or all of it.
+    if (sqlite3_exec(impl->db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK ||
+        sqlite3_exec(impl->db, kSchema, nullptr, nullptr, nullptr) != SQLITE_OK ||
+        sqlite3_exec(impl->db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      auto failed = impl->fail(path, "create the schema");
+      sqlite3_exec(impl->db, "ROLLBACK", nullptr, nullptr, nullptr);
+      return failed;
+    }
   }
   if (auto prepared = impl->prepare(path); !prepared) return std::unexpected(prepared.error());
   sqlite3_stmt* seq = nullptr;

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <barrier>
 #include <latch>
+#include <string>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -57,6 +58,28 @@ TEST(LedgerRace, two_bots_spending_500_and_600_on_a_durable_ledger_are_both_reco
   auto ledger = CapitalLedger::open(dir / "race.ledger.sqlite", {}, clock).value();
   race_500_and_600(ledger, static_cast<int>(testing::scaled(100)));
   EXPECT_EQ(ledger.state(), replay_journal(dir / "race.ledger.sqlite").value());
+}
+
+// Two engines started together on one data directory create the ledger file at the same moment:
+// both open it, and it is initialised once.
+TEST(LedgerRace, two_openers_racing_to_create_a_new_file_both_succeed) {
+  TempDir dir;
+  ManualClock clock;
+  for (int round = 0; round < 40; ++round) {
+    const auto path = dir / ("race-" + std::to_string(round) + ".ledger.sqlite");
+    std::latch go(2);
+    std::string errors[2];
+    auto opener = [&](int k) {
+      go.arrive_and_wait();
+      auto l = CapitalLedger::open(path, {}, clock);
+      if (!l) errors[k] = l.error().message;
+    };
+    std::thread a(opener, 0), b(opener, 1);
+    a.join();
+    b.join();
+    EXPECT_EQ(errors[0], "") << "round " << round;
+    EXPECT_EQ(errors[1], "") << "round " << round;
+  }
 }
 
 TEST(LedgerRace, two_bots_racing_for_more_than_is_free_get_exactly_one_reservation) {

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <string>
 #include <thread>
 
 namespace twinstar {
@@ -211,6 +212,29 @@ TEST_F(OrderJournalTest, concurrent_writers_all_land_and_a_refused_row_fails_alo
   ASSERT_TRUE(open);
   EXPECT_EQ(open->size(), 1u + kThreads * kEach);
   for (const auto& r : *open) EXPECT_EQ(r.status, r.client_id == "taken" ? OrderStatus::submitted : OrderStatus::open) << r.client_id;
+}
+
+// Two engines started together on one data directory create the journal file at the same
+// moment: both must open it (found by the two-process end-to-end test, where one was refused
+// as "not a twinstar order journal" while the other was half-way through the schema).
+TEST_F(OrderJournalTest, two_openers_racing_to_create_a_new_file_both_succeed) {
+  for (int round = 0; round < 40; ++round) {
+    const auto path = dir_ / ("race-" + std::to_string(round) + ".sqlite");
+    std::atomic<int> ready{0};
+    std::string errors[2];
+    auto opener = [&](int k) {
+      ready.fetch_add(1);
+      while (ready.load() < 2) {
+      }
+      auto j = OrderJournal::open(path);
+      if (!j) errors[k] = j.error().message;
+    };
+    std::thread a(opener, 0), b(opener, 1);
+    a.join();
+    b.join();
+    EXPECT_EQ(errors[0], "") << "round " << round;
+    EXPECT_EQ(errors[1], "") << "round " << round;
+  }
 }
 
 TEST_F(OrderJournalTest, a_file_that_is_not_an_order_journal_is_refused_untouched) {
