@@ -3,8 +3,9 @@
 // MultiTrader on the other 49), strategies tuned to trade often. Every order decided on a
 // closed candle contributes one sample: real time from the feed handing the candle to the
 // engine to the order being written to the socket. Prints p50/p90/p99/max and the count.
-//   build/release/bench/engine/engine_latency [simulated_hours=3] [speed=300] [senders_per_account=4] [ws|rest]
+//   build/release/bench/engine/engine_latency [simulated_hours=3] [speed=300] [senders_per_account=4] [ws|rest] [latency_ms=0]
 // ws (default): orders over the order channel (Bybit /v5/trade); rest: REST only, as before it.
+// latency_ms: real time the sim holds every REST answer and channel reply (a venue's round trip).
 
 #include <algorithm>
 #include <cstdio>
@@ -28,12 +29,14 @@ int main(int argc, char** argv) {
   const double speed = argc > 2 ? std::atof(argv[2]) : 300;
   const int senders = argc > 3 ? std::atoi(argv[3]) : 4;
   const bool channel = argc <= 4 || std::string_view(argv[4]) != "rest";
+  const int latency_ms = argc > 5 ? std::atoi(argv[5]) : 0;
   const auto dir = std::filesystem::temp_directory_path() / ("twinstar-engine-latency-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
 
   venue::sim::SimOptions so;
   so.speed = speed;
   so.symbols = 50;
+  so.latency = std::chrono::milliseconds(latency_ms);
   auto source = venue::sim::make_market_source(so, Timestamp(sys_days(year(2026) / 3 / 2)));
   if (!source) return 1;
   AcceleratedClock clock((*source)->default_start(), speed);
@@ -100,7 +103,7 @@ int main(int argc, char** argv) {
   }
   std::sort(samples.begin(), samples.end());
   auto q = [&](double p) { return samples[std::min(samples.size() - 1, static_cast<std::size_t>(p * samples.size()))] / 1e3; };
-  fmt::print("candle->order on loopback, 50 symbols, orders over {}, {} sender(s), {} orders: p50 {:.1f} us  p90 {:.1f} us  p99 {:.1f} us  max {:.1f} us\n",
-             channel ? "the WebSocket order channel" : "REST", o.senders_per_account, samples.size(), q(0.5), q(0.9), q(0.99), samples.back() / 1e3);
+  fmt::print("candle->order on loopback, 50 symbols, venue latency {} ms, orders over {}, {} sender(s), {} orders: p50 {:.1f} us  p90 {:.1f} us  p99 {:.1f} us  max {:.1f} us\n",
+             latency_ms, channel ? "the WebSocket order channel" : "REST", o.senders_per_account, samples.size(), q(0.5), q(0.9), q(0.99), samples.back() / 1e3);
   return 0;
 }

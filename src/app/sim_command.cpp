@@ -27,6 +27,7 @@ struct SimCliOptions {
   std::string ip_ban;
   std::string slippage;
   double run_for = 0;  // real seconds; 0 = until Ctrl-C
+  int latency_ms = 0;  // real milliseconds before each REST answer and order-channel reply
 };
 
 constexpr const char* kFaultsHelp =
@@ -45,6 +46,7 @@ void run_sim(const SimCliOptions& cli) {
   SimOptions o;
   o.seed = cli.seed;
   o.speed = cli.speed;
+  o.latency = std::chrono::milliseconds(cli.latency_ms);
   o.symbols = cli.symbols;
   o.server.address = cli.host;
   o.server.port = static_cast<std::uint16_t>(cli.port);
@@ -151,6 +153,9 @@ void add_sim_command(CLI::App& root, AppOptions& options) {
       ->check(CLI::ExistingFile);
   cmd->add_option("--ip-ban", cli->ip_ban, "How long an IP over 600 requests / 5 s is banned (simulated; default 10m)");
   cmd->add_option("--slippage", cli->slippage, "Market-order slippage as a ratio (default 0.0005 = 5 bps)");
+  cmd->add_option("--latency", cli->latency_ms,
+                  "Real milliseconds added before every REST answer and /v5/trade reply: a venue far away (default 0)")
+      ->check(CLI::Range(0, 10'000));
   cmd->add_option("--run-for", cli->run_for, "Stop after this many real seconds (default: run until Ctrl-C)");
   cmd->callback([cli] { run_sim(*cli); });
 }

@@ -39,6 +39,8 @@ struct HttpResponse {
   // When set, nothing is sent: the connection is held silent this long, then closed
   // (how a server that times out looks to a client).
   std::optional<std::chrono::milliseconds> hang_for;
+  // When set, the answer leaves this much later (real time): a far server's latency.
+  std::optional<std::chrono::milliseconds> delay;
 };
 
 // Splits "a=1&b=x%20y" into decoded pairs, in order. Keys without '=' get an empty value.

@@ -302,6 +302,14 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
       });
       return;
     }
+    if (response.delay) {
+      auto res = std::make_shared<http::response<http::string_body>>(to_beast(response, req.version(), req.keep_alive()));
+      hang_timer_ = std::make_unique<asio::steady_timer>(server_.ioc, *response.delay);
+      hang_timer_->async_wait([self = shared_from_this(), res](error_code ec) {
+        if (!ec) self->write(std::move(*res));
+      });
+      return;
+    }
     write(to_beast(response, req.version(), req.keep_alive()));
   }
 

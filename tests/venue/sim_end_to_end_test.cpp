@@ -297,5 +297,27 @@ TEST_F(SimEndToEnd, orders_over_the_trade_websocket_are_answered_by_req_id_and_f
   EXPECT_EQ(std::int64_t((*stats())["ws"]["orders"]), 4);  // the two creates and two cancels that reached the book
 }
 
+// --latency: every REST answer and order-channel reply leaves that much later (a far venue);
+// market pushes do not wait. Only a lower bound is checked (never an upper one).
+TEST_F(SimEndToEnd, latency_holds_back_rest_answers_and_order_channel_replies) {
+  options.latency = 60ms;
+  start_sim();
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = http->get("/v5/market/time");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 60ms);
+  const auto& acc = options.accounts[0];
+  const bybit::BybitSigner signer(acc.api_key, acc.api_secret);
+  auto trade = ws("/v5/trade");
+  ASSERT_TRUE(trade);
+  t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(trade->send(signer.ws_auth_frame(now_ms() + 10'000)));
+  auto auth = read_until(*trade, [](const Json&) { return true; }, 1);
+  ASSERT_TRUE(auth);
+  EXPECT_EQ(std::int64_t((*auth)["retCode"]), 0);
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 60ms);
+}
+
 }  // namespace
 }  // namespace twinstar::venue::sim::testing

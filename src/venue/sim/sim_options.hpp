@@ -98,6 +98,9 @@ struct SimOptions {
   std::size_t max_topics_per_connection = 2'000;
 
   std::chrono::milliseconds tick{5};  // real time between market steps
+  // Real time added before every REST answer and order-channel reply: a venue far away (the
+  // round trip a sender waits for). 0: loopback as is.
+  std::chrono::milliseconds latency{0};
   net::ServerOptions server;
 
   Duration effective_idle_timeout() const;

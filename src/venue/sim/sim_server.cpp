@@ -455,7 +455,11 @@ void SimServer::handle_trade(WsState& s, const FlatJson& msg) {
       ++counters_.ws_errors;
       if (!counted) ++counters_.ret_codes[code];
     }
-    reply(s, ws_trade_reply(req_id, code, ret_msg, op, data, header, s.conn_id));
+    std::string frame = ws_trade_reply(req_id, code, ret_msg, op, data, header, s.conn_id);
+    if (options_.latency.count() == 0) return reply(s, std::move(frame));
+    server_.after(options_.latency, [this, id = s.session->id(), frame = std::move(frame)]() mutable {
+      if (auto it = ws_.find(id); it != ws_.end()) reply(it->second, std::move(frame));
+    });
   };
   if (op == "ping") {
     ++counters_.ws_replies;
@@ -701,8 +705,14 @@ void SimServer::push_account_updates(const std::vector<AccountUpdate>& updates, 
 // ---------------------------------------------------------------- REST
 
 HttpResponse SimServer::on_http(const HttpRequest& request) {
+  if (request.path == "/sim/stats") return stats_response(clock_.now());
+  HttpResponse r = answer_http(request);
+  if (options_.latency.count() > 0 && !r.hang_for) r.delay = options_.latency;
+  return r;
+}
+
+HttpResponse SimServer::answer_http(const HttpRequest& request) {
   const Timestamp now = clock_.now();
-  if (request.path == "/sim/stats") return stats_response(now);
   ++counters_.rest_requests;
   if (!limits_.admit_ip(request.remote_ip, now)) {
     // Bybit: HTTP 403 "access too frequent"; the IP is banned for a while (see --ip-ban).

@@ -100,6 +100,7 @@ class SimServer final : public net::ServerHandler {
   void handle_trade(WsState& s, const FlatJson& msg);
   void push_account_updates(const std::vector<AccountUpdate>& updates, Timestamp now);
 
+  net::HttpResponse answer_http(const net::HttpRequest& request);  // on_http without the latency
   net::HttpResponse route_public(const net::HttpRequest& request, Timestamp now);
   net::HttpResponse route_private(const net::HttpRequest& request, Timestamp now);
   // A private request whose signature checked out, for `account`.
