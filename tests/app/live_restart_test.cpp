@@ -14,12 +14,8 @@
 #include <gtest/gtest.h>
 
 #include "capital/ledger.hpp"
-#include "core/clock.hpp"
-#include "engine/live_engine.hpp"
 #include "engine/order_journal.hpp"
-#include "ratelimit/limiter.hpp"
-#include "run_command.hpp"
-#include "venue/common/trading.hpp"
+#include "sim_process.hpp"
 
 namespace twinstar::testing {
 namespace {
@@ -27,15 +23,11 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-// The sim's first paper account (docs/SIM.md): printing it is harmless.
-constexpr const char* kKey = "SIMKEYALICE000000001";
-constexpr const char* kSecret = "SIMSECRETALICE00000000000000000001";
-
 void write_config(const fs::path& dir, const std::string& url) {
   const auto key_file = dir / "sim.key";
   {
     std::ofstream k(key_file);
-    k << "api_key = \"" << kKey << "\"\napi_secret = \"" << kSecret << "\"\n";
+    k << "api_key = \"" << kSimKey << "\"\napi_secret = \"" << kSimSecret << "\"\n";
   }
   ::chmod(key_file.c_str(), 0600);
   std::ofstream c(dir / "run.toml");
@@ -63,11 +55,8 @@ TEST(LiveRestart, kill_9_mid_run_then_restart_reconciles_and_counts_nothing_twic
   fs::remove_all(dir);
   fs::create_directories(dir);
   ChildProcess sim({"sim", "--port", "0", "--speed", "120", "--symbols", "40", "--seed", "5"}, (dir / "sim.log").string());
-  ASSERT_TRUE(sim.wait_for_output("Ctrl-C stops", 30s)) << sim.output();
-  std::smatch m;
-  const std::string sim_out = sim.output();
-  ASSERT_TRUE(std::regex_search(sim_out, m, std::regex(R"(protocol on (http://127\.0\.0\.1:[0-9]+))"))) << sim_out;
-  const std::string url = m[1].str();
+  const std::string url = wait_for_sim_url(sim);
+  ASSERT_FALSE(url.empty());
   write_config(dir, url);
   const std::string data = "--data-dir=" + (dir / "data").string();
   const std::string config = "--config=" + (dir / "run.toml").string();
@@ -100,28 +89,10 @@ TEST(LiveRestart, kill_9_mid_run_then_restart_reconciles_and_counts_nothing_twic
   }
 
   // The sim's view of the account.
-  RealClock& clock = RealClock::instance();
-  RateLimiterRegistry registry(clock);
-  AccountEndpoint a;
-  a.rest_url = url;
-  a.private_ws_url = "ws" + url.substr(4) + "/v5/private";
-  a.api_key = kKey;
-  a.api_secret = kSecret;
-  auto trading = make_venue_trading(a, *registry.limiter(Exchange::bybit, "check"), clock);
-  ASSERT_TRUE(trading) << trading.error().message;
-  (void)(*trading)->sync_time();  // the sim runs 120x ahead: the skew is reported, and signed with
-  auto positions = (*trading)->positions();
-  ASSERT_TRUE(positions) << positions.error().message;
-  for (const auto& p : *positions) EXPECT_FALSE(p.size.is_positive()) << p.symbol << " still open on the sim";
-  auto open_orders = (*trading)->open_orders(Market::linear);
-  ASSERT_TRUE(open_orders);
-  EXPECT_TRUE(open_orders->empty());
-  Money wallet;
-  auto balances = (*trading)->balances();
-  ASSERT_TRUE(balances);
-  for (const auto& b : *balances) {
-    if (b.coin == "USDT") wallet = b.wallet;
-  }
+  const SimAccountView venue = sim_account_view(url);
+  for (const auto& symbol : venue.open_positions) ADD_FAILURE() << symbol << " still open on the sim";
+  EXPECT_EQ(venue.open_orders, 0u);
+  const Money wallet = venue.wallet;
 
   // The engine's view: nothing open, PnL equal to the sim's, every order settled.
   auto state = replay_journal(dir / "data" / "capital" / "bybit.ledger.sqlite");

@@ -19,13 +19,9 @@
 
 #include "../engine/store_checks.hpp"
 #include "capital/ledger.hpp"
-#include "core/clock.hpp"
-#include "engine/live_engine.hpp"
 #include "engine/order_journal.hpp"
 #include "net/http_client.hpp"
-#include "ratelimit/limiter.hpp"
-#include "run_command.hpp"
-#include "venue/common/trading.hpp"
+#include "sim_process.hpp"
 
 namespace twinstar::testing {
 namespace {
@@ -33,9 +29,6 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-// The sim's first paper account (docs/SIM.md): printing it is harmless.
-constexpr const char* kKey = "SIMKEYALICE000000001";
-constexpr const char* kSecret = "SIMSECRETALICE00000000000000000001";
 const std::vector<std::string> kMultiSymbols = {"ETHUSDT", "SOLUSDT", "XRPUSDT", "DOGEUSDT", "BNBUSDT", "ADAUSDT"};
 
 // One process's config: the shared parts (data_dir, capital, half the rate budget, the account)
@@ -45,7 +38,7 @@ void write_config(const fs::path& file, const fs::path& dir, const std::string& 
   const auto key_file = dir / "sim.key";
   if (!fs::exists(key_file)) {
     std::ofstream k(key_file);
-    k << "api_key = \"" << kKey << "\"\napi_secret = \"" << kSecret << "\"\n";
+    k << "api_key = \"" << kSimKey << "\"\napi_secret = \"" << kSimSecret << "\"\n";
   }
   ::chmod(key_file.c_str(), 0600);
   std::ofstream c(file);
@@ -68,11 +61,8 @@ TEST(TwoProcesses, single_bot_and_multi_trader_in_two_processes_share_one_accoun
   fs::remove_all(dir);
   fs::create_directories(dir);
   ChildProcess sim({"sim", "--port", "0", "--speed", "120", "--symbols", "40", "--seed", "7"}, (dir / "sim.log").string());
-  ASSERT_TRUE(sim.wait_for_output("Ctrl-C stops", 30s)) << sim.output();
-  std::smatch m;
-  const std::string sim_out = sim.output();
-  ASSERT_TRUE(std::regex_search(sim_out, m, std::regex(R"(protocol on (http://127\.0\.0\.1:[0-9]+))"))) << sim_out;
-  const std::string url = m[1].str();
+  const std::string url = wait_for_sim_url(sim);
+  ASSERT_FALSE(url.empty());
 
   std::string multi_symbols;
   for (const auto& s : kMultiSymbols) multi_symbols += (multi_symbols.empty() ? "\"" : ", \"") + s + "\"";
@@ -121,25 +111,10 @@ TEST(TwoProcesses, single_bot_and_multi_trader_in_two_processes_share_one_accoun
   auto stats = (*http)->get("/sim/stats");
   ASSERT_TRUE(stats) << stats.error().message;
   EXPECT_EQ(json_int(stats->body, "violations"), 0) << stats->body;
-  RealClock& clock = RealClock::instance();
-  RateLimiterRegistry registry(clock);
-  AccountEndpoint a;
-  a.rest_url = url;
-  a.private_ws_url = "ws" + url.substr(4) + "/v5/private";
-  a.api_key = kKey;
-  a.api_secret = kSecret;
-  auto trading = make_venue_trading(a, *registry.limiter(Exchange::bybit, "check"), clock);
-  ASSERT_TRUE(trading) << trading.error().message;
-  (void)(*trading)->sync_time();  // the sim runs 120x ahead: the skew is reported, and signed with
-  auto positions = (*trading)->positions();
-  ASSERT_TRUE(positions) << positions.error().message;
-  for (const auto& p : *positions) EXPECT_FALSE(p.size.is_positive()) << p.symbol << " still open on the sim";
-  Money wallet;
-  auto balances = (*trading)->balances();
-  ASSERT_TRUE(balances);
-  for (const auto& b : *balances) {
-    if (b.coin == "USDT") wallet = b.wallet;
-  }
+  const SimAccountView venue = sim_account_view(url);
+  for (const auto& symbol : venue.open_positions) ADD_FAILURE() << symbol << " still open on the sim";
+  EXPECT_EQ(venue.open_orders, 0u);
+  const Money wallet = venue.wallet;
 
   // One ledger for both: at no instant more locked than the cap; both bots traded through it; its
   // PnL is the sim wallet's change.

@@ -418,27 +418,32 @@ void SimServer::on_ws_message(const std::shared_ptr<net::WsSession>& session, st
   }
 }
 
-void SimServer::handle_auth(WsState& s, const FlatJson& msg, std::optional<std::string_view> req_id) {
+std::expected<std::size_t, SimServer::AuthRefusal> SimServer::ws_auth_account(const FlatJson& msg) const {
   const JsonField* args = msg.find("args");
-  auto fail = [&](std::string_view why, int code) {
-    ++counters_.ws_errors;
-    ++counters_.auth_failures[code];
-    reply(s, ws_op_reply(s.channel, false, why, s.conn_id, req_id, "auth"));
-  };
   if (!args || args->kind != JsonKind::array || args->items.size() != 3 || args->item_kinds[0] != JsonKind::string ||
       args->item_kinds[2] != JsonKind::string) {
-    return fail("Params Error", 10001);
+    return std::unexpected(AuthRefusal{10001, "Params Error"});
   }
   const auto expires = parse_int(args->items[1]);
-  if (!expires) return fail("Params Error", 10001);
+  if (!expires) return std::unexpected(AuthRefusal{10001, "Params Error"});
   const auto account = exchange_.account_by_key(args->items[0]);
-  if (!account) return fail("Invalid apikey", 10003);
+  if (!account) return std::unexpected(AuthRefusal{10003, "Invalid apikey"});
   // Like the REST receive window: the grace is real time at any --speed.
   const auto grace = static_cast<std::int64_t>(1000 * (std::max(1.0, options_.speed) - 1));
-  if (*expires + grace <= ms_of(clock_.now())) return fail("Request expired", 10002);
+  if (*expires + grace <= ms_of(clock_.now())) return std::unexpected(AuthRefusal{10002, "Request expired"});
   const std::string expected = bybit::ws_auth_signature(exchange_.account(*account).config.api_secret, *expires);
-  if (!net::constant_time_equal(expected, args->items[2])) return fail("Signature error", 10004);
-  s.account = account;
+  if (!net::constant_time_equal(expected, args->items[2])) return std::unexpected(AuthRefusal{10004, "Signature error"});
+  return *account;
+}
+
+void SimServer::handle_auth(WsState& s, const FlatJson& msg, std::optional<std::string_view> req_id) {
+  auto account = ws_auth_account(msg);
+  if (!account) {
+    ++counters_.ws_errors;
+    ++counters_.auth_failures[account.error().code];
+    return reply(s, ws_op_reply(s.channel, false, account.error().text, s.conn_id, req_id, "auth"));
+  }
+  s.account = *account;
   reply(s, ws_op_reply(s.channel, true, "", s.conn_id, req_id, "auth"));
 }
 
@@ -469,25 +474,13 @@ void SimServer::handle_trade(WsState& s, const FlatJson& msg) {
     return deliver(s, std::make_shared<const std::string>(w.take()), false);
   }
   if (op == "auth") {
-    const JsonField* args = msg.find("args");
-    auto fail = [&](std::string_view why, int code) {
-      ++counters_.auth_failures[code];
-      answer(code, why);
-    };
     if (s.account) return answer(20001, "Repeat auth");
-    if (!args || args->kind != JsonKind::array || args->items.size() != 3 || args->item_kinds[0] != JsonKind::string ||
-        args->item_kinds[2] != JsonKind::string) {
-      return fail("Params Error", 10001);
+    auto account = ws_auth_account(msg);
+    if (!account) {
+      ++counters_.auth_failures[account.error().code];
+      return answer(account.error().code, account.error().text);
     }
-    const auto expires = parse_int(args->items[1]);
-    if (!expires) return fail("Params Error", 10001);
-    const auto account = exchange_.account_by_key(args->items[0]);
-    if (!account) return fail("Invalid apikey", 10003);
-    const auto grace = static_cast<std::int64_t>(1000 * (std::max(1.0, options_.speed) - 1));
-    if (*expires + grace <= now_ms) return fail("Request expired", 10002);
-    const std::string expected = bybit::ws_auth_signature(exchange_.account(*account).config.api_secret, *expires);
-    if (!net::constant_time_equal(expected, args->items[2])) return fail("Signature error", 10004);
-    s.account = account;
+    s.account = *account;
     return answer(0, "OK");
   }
   if (op != "order.create" && op != "order.cancel") {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <expected>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -95,6 +96,12 @@ class SimServer final : public net::ServerHandler {
   void send_now(WsState& s, const std::shared_ptr<const std::string>& frame);
   void reply(WsState& s, std::string frame) { ++counters_.ws_replies; deliver(s, std::make_shared<const std::string>(std::move(frame)), false); }
   void handle_subscribe(WsState& s, bool subscribe, const FlatJson& msg, std::optional<std::string_view> req_id);
+  // The auth op's args [api_key, expires_ms, signature]: the account, or Bybit's retCode and text.
+  struct AuthRefusal {
+    int code = 0;
+    std::string_view text;
+  };
+  std::expected<std::size_t, AuthRefusal> ws_auth_account(const FlatJson& msg) const;
   void handle_auth(WsState& s, const FlatJson& msg, std::optional<std::string_view> req_id);
   // /v5/trade: auth, ping, order.create and order.cancel (through route_authed, like REST).
   void handle_trade(WsState& s, const FlatJson& msg);
