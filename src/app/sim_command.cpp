@@ -102,6 +102,7 @@ void run_sim(const SimCliOptions& cli) {
   fmt::print("  REST        {}\n", sim.rest_url());
   fmt::print("  public WS   {}  {}\n", sim.ws_url("/v5/public/linear"), sim.ws_url("/v5/public/spot"));
   fmt::print("  private WS  {}\n", sim.ws_url("/v5/private"));
+  fmt::print("  trade WS    {}\n", sim.ws_url("/v5/trade"));
   fmt::print("  stats       {}/sim/stats\n", sim.rest_url());
   fmt::print("  market      {}\n", market_text);
   fmt::print("  clock       starts {} at {}x, seed {}\n", format_iso8601(start), o.speed, o.seed);
