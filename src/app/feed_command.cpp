@@ -85,6 +85,10 @@ class CandlePrinter final : public feed::CandleConsumer {
                c.open, c.high, c.low, c.close, c.volume);
     std::fflush(stdout);
   }
+  void on_refused(const SeriesKey& s, std::string_view reason) override {
+    fmt::print(stderr, "refused by the venue: {} {} {} ({}); not resent until the next reconnect\n", s.exchange, s.symbol,
+               s.interval, reason);
+  }
 };
 
 // Blocks SIGINT/SIGTERM and waits up to `seconds` for one; true when one arrived.

@@ -600,17 +600,25 @@ Status AccountSession::reconcile(std::vector<std::unique_ptr<Bot>>& bots, Capita
 // The feed's consumer: every candle into the store, closed ones on to the bots.
 class EngineSink final : public feed::CandleConsumer {
  public:
-  EngineSink(store::CandleStore& store, TradingLoop& loop) : store_(store), loop_(loop) {}
+  EngineSink(store::CandleStore& store, TradingLoop& loop, std::function<void(std::string_view)> notice)
+      : store_(store), loop_(loop), notice_(std::move(notice)) {}
   void on_candle(const SeriesKey& key, const Candle& candle) override {
     if (auto ok = store_.append(key, candle); !ok) {
       spdlog::warn("store refused {} {}: {}", key.symbol, format_iso8601(candle.open_time), ok.error().message);
     }
     if (candle.closed) loop_.post_candle(key, candle);
   }
+  void on_refused(const SeriesKey& key, std::string_view reason) override {
+    if (notice_) {
+      notice_(fmt::format("feed: {} refused {} {} ({}): its bots get no candles for it until the next reconnect",
+                          key.exchange, key.symbol, key.interval, reason));
+    }
+  }
 
  private:
   store::CandleStore& store_;
   TradingLoop& loop_;
+  std::function<void(std::string_view)> notice_;
 };
 
 }  // namespace
@@ -832,7 +840,10 @@ Status run_live_engine(const LiveEngineOptions& options, std::stop_token stop,
   bots.clear();
 
   // One market feed per venue and market, every watched series subscribed once.
-  auto sink = std::make_shared<EngineSink>(**candles, loop);
+  auto sink = std::make_shared<EngineSink>(**candles, loop, [&options](std::string_view text) {
+    spdlog::warn("{}", text);
+    if (options.on_notice) options.on_notice(text);
+  });
   std::map<std::pair<Exchange, Market>, std::unique_ptr<feed::MarketFeed>> feeds;
   std::set<SeriesKey> subscribed;
   auto subscribe = [&](const SeriesKey& key) -> Status {

@@ -481,6 +481,15 @@ void FeedConnection::on_message(std::string_view text, std::stop_token stop) {
       confirmed_count_ = subscribed_.size();
       spdlog::error("feed {} #{}: venue refused request {} ({} topics): {} {}", shared_.options.exchange, index_,
                     frame_.request_id, refused.size(), frame_.code, frame_.message);
+      const std::string reason = fmt::format("{} {}", frame_.code, frame_.message);
+      for (const auto& k : refused) {
+        std::vector<ConsumerRef> targets;
+        {
+          std::shared_lock lock(shared_.consumers_mutex);
+          if (auto it = shared_.consumers_by_series.find(k); it != shared_.consumers_by_series.end()) targets = it->second;
+        }
+        for (const auto& t : targets) t.consumer->on_refused(k, reason);
+      }
       break;
     }
     case venue::FrameKind::server_shutdown:

@@ -17,6 +17,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -40,6 +41,10 @@ class CandleConsumer {
  public:
   virtual ~CandleConsumer() = default;
   virtual void on_candle(const SeriesKey& series, const Candle& candle) = 0;
+  // The venue refused the series' topic (an unknown or delisted symbol, a bad interval): no live
+  // candles come until the next reconnect resubscribes it. Thread: the feed connection's thread,
+  // not the dispatcher's, so it may run beside on_candle.
+  virtual void on_refused(const SeriesKey& series, std::string_view reason) { (void)series, (void)reason; }
 };
 
 // Where a series' history ends: the open time of its newest stored closed candle, if any.

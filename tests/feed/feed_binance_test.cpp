@@ -98,7 +98,12 @@ class Collect final : public CandleConsumer {
     by_symbol[k.symbol.str()].push_back(c);
     cv.notify_all();
   }
+  void on_refused(const SeriesKey& k, std::string_view reason) override {
+    std::lock_guard l(mutex);
+    refused.emplace_back(k.symbol.str(), reason);
+  }
   std::mutex mutex;
+  std::vector<std::pair<std::string, std::string>> refused;  // guarded by mutex
   std::condition_variable cv;
   std::map<std::string, std::vector<Candle>> by_symbol;  // guarded by mutex
 };
@@ -164,6 +169,15 @@ TEST(FeedBinance, lost_push_is_filled_over_rest_before_the_next_close_and_start_
   EXPECT_EQ(st.gap_candles_filled, 2u * 9u + 2u + 9u);
   EXPECT_EQ(st.subscribe_errors, 1u);
   EXPECT_EQ(venue.refused_frames.load(), 1);  // sent once, not retried on this connection
+  // Its consumer is told, with the venue's reason; the others are not.
+  {
+    std::lock_guard l(bad_sink->mutex);
+    ASSERT_EQ(bad_sink->refused.size(), 1u);
+    EXPECT_EQ(bad_sink->refused[0].first, "BADUSDT");
+    EXPECT_NE(bad_sink->refused[0].second.find("unknown symbol"), std::string::npos) << bad_sink->refused[0].second;
+  }
+  std::lock_guard l(sink->mutex);
+  EXPECT_TRUE(sink->refused.empty());
   EXPECT_GE(venue.rest_requests.load(), 4);
 }
 
