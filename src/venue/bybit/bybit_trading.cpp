@@ -714,7 +714,7 @@ void BybitTrading::channel_loop(std::stop_token stop, OrderChannelEvents events,
       if (!root["header"].get(h)) {
         for (auto [k, v] : h) {
           std::string_view value;
-          if (!v.get(value)) headers.push_back({std::string(k), std::string(value)});
+          if (!v.get(value)) headers.push_back({k, value});  // views into the parsed answer, which outlives them
         }
       }
       const std::string what = p.cancel ? "order.cancel" : "order.create";
