@@ -385,24 +385,32 @@ Status SqliteJournal::step_done(Statement& s, const char* what) {
 }
 
 Status SqliteJournal::check_or_create_schema(Mode mode) {
-  // Read-only probes first: nothing is written unless the file is an empty database.
-  auto version = prepare("PRAGMA user_version", "read the schema version");
-  if (!version) return std::unexpected(version.error());
+  // Read-only probes first: nothing is written unless the file is an empty database. Both from
+  // one snapshot: another process may be creating the schema at this instant.
   int user_version = 0;
-  {
-    ResetOnExit reset{version->get()};
-    const int rc = sqlite3_step(version->get());
-    if (rc != SQLITE_ROW) return error(rc, "read the schema version");
-    user_version = sqlite3_column_int(version->get(), 0);
-  }
-  auto tables = prepare("SELECT count(*) FROM sqlite_master", "list its tables");
-  if (!tables) return std::unexpected(tables.error());
   int table_count = 0;
   {
-    ResetOnExit reset{tables->get()};
-    const int rc = sqlite3_step(tables->get());
-    if (rc != SQLITE_ROW) return error(rc, "list its tables");
-    table_count = sqlite3_column_int(tables->get(), 0);
+    if (auto s = exec("BEGIN", "read the schema"); !s) return s;
+    struct EndRead {
+      SqliteJournal* j;
+      ~EndRead() { (void)j->exec("COMMIT", "read the schema"); }
+    } end_read{this};
+    auto version = prepare("PRAGMA user_version", "read the schema version");
+    if (!version) return std::unexpected(version.error());
+    {
+      ResetOnExit reset{version->get()};
+      const int rc = sqlite3_step(version->get());
+      if (rc != SQLITE_ROW) return error(rc, "read the schema version");
+      user_version = sqlite3_column_int(version->get(), 0);
+    }
+    auto tables = prepare("SELECT count(*) FROM sqlite_master", "list its tables");
+    if (!tables) return std::unexpected(tables.error());
+    {
+      ResetOnExit reset{tables->get()};
+      const int rc = sqlite3_step(tables->get());
+      if (rc != SQLITE_ROW) return error(rc, "list its tables");
+      table_count = sqlite3_column_int(tables->get(), 0);
+    }
   }
   if (user_version > kLedgerSchemaVersion) {
     return make_error(ErrorCode::io_error,
