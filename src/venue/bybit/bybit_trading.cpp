@@ -405,23 +405,23 @@ struct BybitTrading::StreamStart {
     if (!first_auth) first_auth = std::move(s);
     cv.notify_all();
   }
+  // The first auth's outcome; none within 15 s real time (connect and auth are network round
+  // trips, not simulated time).
+  std::optional<Status> wait() {
+    std::unique_lock lock(mutex);
+    if (!cv.wait_for(lock, std::chrono::seconds(15), [&] { return first_auth.has_value(); })) return std::nullopt;
+    return first_auth;
+  }
 };
 
 Status BybitTrading::start_stream(TradingEvents events) {
   if (stream_.joinable()) return make_error(ErrorCode::conflict, "Bybit private stream already running");
   auto start = std::make_shared<StreamStart>();
   stream_ = std::jthread([this, events = std::move(events), start](std::stop_token st) { stream_loop(st, events, start); });
-  std::unique_lock lock(start->mutex);
-  // Real-time bound: the connect and auth are network round trips, not simulated time.
-  if (!start->cv.wait_for(lock, std::chrono::seconds(15), [&] { return start->first_auth.has_value(); })) {
-    lock.unlock();
-    stop_stream();
-    return make_error(ErrorCode::timeout, "Bybit private stream {}: no auth answer within 15 s", options_.private_ws_url);
-  }
-  auto result = *start->first_auth;
-  lock.unlock();
-  if (!result) stop_stream();
-  return result;
+  const auto result = start->wait();
+  if (!result || !*result) stop_stream();
+  if (!result) return make_error(ErrorCode::timeout, "Bybit private stream {}: no auth answer within 15 s", options_.private_ws_url);
+  return *result;
 }
 
 void BybitTrading::stop_stream() {
@@ -519,17 +519,10 @@ Status BybitTrading::start_order_channel(OrderChannelEvents events) {
   auto start = std::make_shared<StreamStart>();
   channel_thread_ =
       std::jthread([this, events = std::move(events), start](std::stop_token st) { channel_loop(st, events, start); });
-  std::unique_lock lock(start->mutex);
-  // Real-time bound: the connect and auth are network round trips, not simulated time.
-  if (!start->cv.wait_for(lock, std::chrono::seconds(15), [&] { return start->first_auth.has_value(); })) {
-    lock.unlock();
-    stop_order_channel();
-    return make_error(ErrorCode::timeout, "Bybit order channel {}: no auth answer within 15 s", options_.trade_ws_url);
-  }
-  auto result = *start->first_auth;
-  lock.unlock();
-  if (!result) stop_order_channel();
-  return result;
+  const auto result = start->wait();
+  if (!result || !*result) stop_order_channel();
+  if (!result) return make_error(ErrorCode::timeout, "Bybit order channel {}: no auth answer within 15 s", options_.trade_ws_url);
+  return *result;
 }
 
 void BybitTrading::stop_order_channel() {
