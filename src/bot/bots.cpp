@@ -115,17 +115,18 @@ void MultiTrader::finish_round() {
   std::sort(round_signals_.begin(), round_signals_.end(), [](const Signal& a, const Signal& b) {
     return a.strength != b.strength ? a.strength > b.strength : a.symbol < b.symbol;
   });
-  for (const Signal& s : round_signals_) {
-    const bool closes = trader_.has_position(s.symbol);
-    if (state_ != BotState::running && !closes) {
-      report.skipped.push_back(fmt::format("{}: bot {}", s.symbol, to_string(state_)));
-      continue;
-    }
-    auto sent = trader_.on_signal(s);
-    if (sent) {
-      report.entered.push_back(*sent);
+  // A paused bot still closes; the rest go to the trader together (one ledger transaction).
+  std::erase_if(round_signals_, [&](const Signal& s) {
+    if (state_ == BotState::running || trader_.has_position(s.symbol)) return false;
+    report.skipped.push_back(fmt::format("{}: bot {}", s.symbol, to_string(state_)));
+    return true;
+  });
+  auto results = trader_.on_signals(round_signals_);
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (results[i]) {
+      report.entered.push_back(*results[i]);
     } else {
-      report.skipped.push_back(fmt::format("{}: {}", s.symbol, sent.error().message));
+      report.skipped.push_back(fmt::format("{}: {}", round_signals_[i].symbol, results[i].error().message));
     }
   }
   last_round_ = std::move(report);

@@ -79,6 +79,23 @@ class OrderGateway {
   // invalid); a venue rejection arrives as an OrderUpdate instead.
   virtual Status submit(const OrderRequest& request) = 0;
   virtual Status cancel(const std::string& client_id, const Symbol& symbol) = 0;
+  // Orders submitted between these two calls may be held and handed on together at end_batch()
+  // (a round's orders journaled in one transaction). An order that then cannot go out is
+  // reported as a rejected OrderUpdate. By default nothing is held.
+  virtual void begin_batch() {}
+  virtual void end_batch() {}
+};
+
+// begin_batch() .. end_batch() for a scope.
+class GatewayBatch {
+ public:
+  explicit GatewayBatch(OrderGateway& gateway) : gateway_(gateway) { gateway_.begin_batch(); }
+  ~GatewayBatch() { gateway_.end_batch(); }
+  GatewayBatch(const GatewayBatch&) = delete;
+  GatewayBatch& operator=(const GatewayBatch&) = delete;
+
+ private:
+  OrderGateway& gateway_;
 };
 
 }  // namespace twinstar

@@ -96,48 +96,111 @@ bool Trader::has_entry_in_flight(const Symbol& symbol) const {
   return false;
 }
 
-Result<std::string> Trader::on_signal(const Signal& signal) {
-  ++stats_.signals;
-  stats_.last_signal = signal;
-  if (auto it = positions_.find(signal.symbol); it != positions_.end()) {
-    Position& p = it->second;
-    if (p.side == signal.side) {
-      return make_error(ErrorCode::conflict, "{} already {} {}", options_.bot, p.side == Side::buy ? "long" : "short",
-                        signal.symbol);
+Result<std::string> Trader::on_signal(const Signal& signal) { return std::move(on_signals(std::span(&signal, 1)).front()); }
+
+std::vector<Result<std::string>> Trader::on_signals(std::span<const Signal> signals) {
+  // Decided in order against the state the earlier signals leave; the entries' reservations
+  // are then written in one ledger transaction, and the orders submitted in signal order.
+  struct Step {
+    enum class Kind : std::uint8_t { refused, close, entry } kind = Kind::refused;
+    std::optional<PlannedEntry> entry;
+    std::optional<Error> error;
+  };
+  std::vector<Step> steps(signals.size());
+  std::vector<CapitalLedger::ReserveRequest> requests;
+  std::optional<LedgerHeadroom> capital;  // read once, lowered by each planned entry
+  std::vector<Symbol> planned;
+  for (std::size_t i = 0; i < signals.size(); ++i) {
+    const Signal& signal = signals[i];
+    Step& step = steps[i];
+    ++stats_.signals;
+    stats_.last_signal = signal;
+    if (auto it = positions_.find(signal.symbol); it != positions_.end()) {
+      const Position& p = it->second;
+      if (p.side == signal.side) {
+        step.error = Error{ErrorCode::conflict, fmt::format("{} already {} {}", options_.bot, p.side == Side::buy ? "long" : "short",
+                                                            signal.symbol)};
+      } else if (p.exit_order) {
+        step.error = Error{ErrorCode::conflict, fmt::format("{} is already closing {}", options_.bot, signal.symbol)};
+      } else {
+        step.kind = Step::Kind::close;
+      }
+      continue;
     }
-    if (p.exit_order) return make_error(ErrorCode::conflict, "{} is already closing {}", options_.bot, signal.symbol);
-    auto id = close(signal.symbol, OrderPurpose::exit_signal, std::nullopt, signal.time);
-    if (id && options_.reverse_on_opposite && (signal.side == Side::buy || options_.allow_short)) {
-      reversals_[signal.symbol] = PendingReversal{signal};
+    if (has_entry_in_flight(signal.symbol) || std::find(planned.begin(), planned.end(), signal.symbol) != planned.end()) {
+      step.error = Error{ErrorCode::conflict, fmt::format("{} has an entry in flight for {}", options_.bot, signal.symbol)};
+      continue;
     }
-    return id;
+    if (signal.side == Side::sell && !options_.allow_short) {
+      step.error = Error{ErrorCode::invalid_argument,
+                         fmt::format("{} is long-only: sell signal on {} ignored", options_.bot, signal.symbol)};
+      continue;
+    }
+    if (!capital) capital = ledger_.headroom();
+    auto plan = plan_entry(signal, *capital, planned.size());
+    if (!plan) {
+      step.error = plan.error();
+      continue;
+    }
+    capital->available -= plan->to_reserve;
+    planned.push_back(signal.symbol);
+    requests.push_back(CapitalLedger::ReserveRequest{signal.symbol, plan->to_reserve});
+    step.kind = Step::Kind::entry;
+    step.entry = std::move(*plan);
   }
-  if (has_entry_in_flight(signal.symbol)) {
-    return make_error(ErrorCode::conflict, "{} has an entry in flight for {}", options_.bot, signal.symbol);
+  auto reservations = requests.empty() ? std::vector<Result<Reservation>>{} : ledger_.reserve_all(options_.bot, requests);
+  std::vector<Result<std::string>> out;
+  out.reserve(signals.size());
+  std::size_t next_reservation = 0;
+  const GatewayBatch batch(gateway_);
+  for (std::size_t i = 0; i < signals.size(); ++i) {
+    Step& step = steps[i];
+    switch (step.kind) {
+      case Step::Kind::refused:
+        out.push_back(std::unexpected(std::move(*step.error)));
+        break;
+      case Step::Kind::close: {
+        const Signal& signal = signals[i];
+        auto id = close(signal.symbol, OrderPurpose::exit_signal, std::nullopt, signal.time);
+        if (id && options_.reverse_on_opposite && (signal.side == Side::buy || options_.allow_short)) {
+          reversals_[signal.symbol] = PendingReversal{signal};
+        }
+        out.push_back(std::move(id));
+        break;
+      }
+      case Step::Kind::entry:
+        out.push_back(send_entry(std::move(*step.entry), std::move(reservations[next_reservation++])));
+        break;
+    }
   }
-  if (signal.side == Side::sell && !options_.allow_short) {
-    return make_error(ErrorCode::invalid_argument, "{} is long-only: sell signal on {} ignored", options_.bot, signal.symbol);
-  }
-  return open(signal);
+  return out;
 }
 
 Result<std::string> Trader::open(const Signal& signal) {
+  LedgerHeadroom capital = ledger_.headroom();
+  auto plan = plan_entry(signal, capital, 0);
+  if (!plan) return std::unexpected(plan.error());
+  auto reservation = ledger_.reserve(options_.bot, signal.symbol, plan->to_reserve);
+  return send_entry(std::move(*plan), std::move(reservation));
+}
+
+void Trader::unclaim(const Symbol& symbol) {
+  if (claims_ != nullptr && !positions_.contains(symbol)) claims_->release(options_.bot, symbol);
+}
+
+Result<Trader::PlannedEntry> Trader::plan_entry(const Signal& signal, const LedgerHeadroom& capital, std::size_t planned) {
   auto refuse = [&](Error e) {
     stats_.last_refusal = e.message;
     return std::unexpected<Error>(std::move(e));
   };
-  if (open_count() >= options_.max_positions) {
+  if (open_count() + planned >= options_.max_positions) {
     return refuse(Error{ErrorCode::limit_exceeded,
-                        fmt::format("{} holds {} of {} positions", options_.bot, open_count(), options_.max_positions)});
+                        fmt::format("{} holds {} of {} positions", options_.bot, open_count() + planned, options_.max_positions)});
   }
   if (claims_ != nullptr && !claims_->claim(options_.bot, signal.symbol)) {
     return refuse(Error{ErrorCode::conflict, fmt::format("{} is held by {}", signal.symbol,
                                                          claims_->holder(signal.symbol).value_or("another bot"))});
   }
-  auto unclaim = [&] {
-    if (claims_ != nullptr && !positions_.contains(signal.symbol)) claims_->release(options_.bot, signal.symbol);
-  };
-  const LedgerHeadroom capital = ledger_.headroom();
   // Size within what remains after the reserve buffer, so the reservation itself fits.
   const Ratio one = Ratio::from_units(1);
   const Money usable =
@@ -154,14 +217,22 @@ Result<std::string> Trader::open(const Signal& signal) {
   auto sized = size_position(rule, SizingInput{signal.entry, signal.stop_loss, usable, capital.equity});
   if (!sized) {
     ++stats_.sizing_refusals;
-    unclaim();
+    unclaim(signal.symbol);
     return refuse(sized.error());
   }
   const Money to_reserve = sized->notional + apply_ratio(sized->notional, options_.reserve_buffer, Rounding::up);
-  auto reservation = ledger_.reserve(options_.bot, signal.symbol, to_reserve);
+  return PlannedEntry{signal, *sized, rule.lot_size, rule.min_notional, to_reserve};
+}
+
+Result<std::string> Trader::send_entry(PlannedEntry plan, Result<Reservation> reservation) {
+  const Signal& signal = plan.signal;
+  auto refuse = [&](Error e) {
+    stats_.last_refusal = e.message;
+    return std::unexpected<Error>(std::move(e));
+  };
   if (!reservation) {
     ++stats_.ledger_refusals;
-    unclaim();
+    unclaim(signal.symbol);
     return refuse(reservation.error());
   }
   OrderRequest request;
@@ -169,18 +240,18 @@ Result<std::string> Trader::open(const Signal& signal) {
   request.symbol = signal.symbol;
   request.side = signal.side;
   request.type = OrderType::market;
-  request.quantity = sized->quantity;
+  request.quantity = plan.sized.quantity;
   request.purpose = OrderPurpose::entry;
   request.decided_at = signal.time;
   request.stop_loss = signal.stop_loss;
   request.take_profit = signal.take_profit;
   if (options_.sizing.mode == SizingMode::percent_available) {  // a fraction of capital: an amount, not a quantity
-    request.quote_sizing = OrderRequest::QuoteSizing{sized->notional, rule.lot_size, rule.min_notional};
+    request.quote_sizing = OrderRequest::QuoteSizing{plan.sized.notional, plan.lot_size, plan.min_notional};
   }
   if (auto sent = gateway_.submit(request); !sent) {
     ++stats_.submit_errors;
     (void)reservation->cancel();
-    unclaim();
+    unclaim(signal.symbol);
     return refuse(sent.error());
   }
   ++stats_.entries_submitted;

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -112,6 +113,10 @@ class Trader {
   // order it sent, or an error saying why nothing was sent (already in position on that side,
   // max positions, symbol held by another bot, sizing, ledger refusal, submit failure).
   Result<std::string> on_signal(const Signal& signal);
+  // The same for a round's signals, acted on in order: each is judged against the state the
+  // earlier ones leave, as if one after the other, but the round's entries are reserved in one
+  // ledger transaction (one commit for the round instead of one per entry). Results in order.
+  std::vector<Result<std::string>> on_signals(std::span<const Signal> signals);
   // Closes the position in `symbol` with a market order. Errors: no position, exit in flight.
   Result<std::string> close(const Symbol& symbol, OrderPurpose purpose, std::optional<Price> trigger = std::nullopt,
                             TimestampMs decided_at = {});
@@ -160,7 +165,20 @@ class Trader {
     Signal signal;
   };
 
+  // An entry decided (checks, claim, size) but not yet reserved.
+  struct PlannedEntry {
+    Signal signal;
+    Sizing sized;
+    Quantity lot_size;
+    Money min_notional;
+    Money to_reserve;
+  };
+
   Result<std::string> open(const Signal& signal);
+  // `planned`: entries of the same call decided before this one (they count as open).
+  Result<PlannedEntry> plan_entry(const Signal& signal, const LedgerHeadroom& capital, std::size_t planned);
+  Result<std::string> send_entry(PlannedEntry plan, Result<Reservation> reservation);
+  void unclaim(const Symbol& symbol);
   std::string next_client_id();
   void finish_entry(const std::string& client_id, const OrderUpdate& update);
   void apply_exit(Position& position, const OrderUpdate& update, bool terminal);

@@ -235,34 +235,50 @@ class LedgerCore : public std::enable_shared_from_this<LedgerCore> {
   }
 
   Result<Reservation> reserve(std::string_view bot, const Symbol& symbol, Money amount) {
-    if (auto s = validate_bot_name(bot); !s) return std::unexpected(s.error());
-    if (symbol.empty()) return make_error(ErrorCode::invalid_argument, "cannot reserve for bot {}: empty symbol", bot);
-    if (!amount.is_positive()) {
-      return make_error(ErrorCode::invalid_argument, "cannot reserve for bot {} on {}: amount must be > 0, got {}", bot,
-                        symbol, amount);
-    }
-    if (options_.known_symbols && !options_.known_symbols->contains(symbol)) {
-      return make_error(ErrorCode::invalid_argument,
-                        "cannot reserve for bot {} on {}: not one of the ledger's {} known symbols", bot, symbol,
-                        options_.known_symbols->size());
-    }
-    auto seq = change([&](JournalEntry& e) -> Status {
-      if (auto s = check_reserve_locked(bot, symbol, amount, e.time); !s) return s;
-      e.op = JournalOp::reserve;
-      e.bot = std::string(bot);
-      e.symbol = symbol;
-      e.amount = amount;
-      e.owner = owner_;
-      return {};
-    });
+    if (auto s = check_reserve_args(bot, symbol, amount); !s) return std::unexpected(s.error());
+    ReserveBuild build{*this, bot, symbol, amount};
+    auto seq = change(build);
     if (!seq) return std::unexpected(seq.error());
-    Reservation r;
-    r.core_ = shared_from_this();
-    r.id_ = ReservationId{*seq};
-    r.bot_ = std::string(bot);
-    r.symbol_ = symbol;
-    r.amount_ = amount;
-    return r;
+    return reservation(*seq, bot, symbol, amount);
+  }
+
+  std::vector<Result<Reservation>> reserve_all(std::string_view bot, std::span<const CapitalLedger::ReserveRequest> requests) {
+    std::vector<Result<Reservation>> out;
+    out.reserve(requests.size());
+    std::vector<ReserveBuild> builds;
+    builds.reserve(requests.size());  // no reallocation: the Pendings below point into it
+    std::vector<std::size_t> index;   // request -> build, or npos when its arguments were refused
+    for (const auto& r : requests) {
+      if (auto s = check_reserve_args(bot, r.symbol, r.amount); !s) {
+        index.push_back(std::string::npos);
+        continue;
+      }
+      index.push_back(builds.size());
+      builds.push_back(ReserveBuild{*this, bot, r.symbol, r.amount});
+    }
+    std::vector<Result<std::int64_t>> seqs;
+    seqs.reserve(builds.size());
+    if (journal_ == nullptr) {
+      std::lock_guard lock(mutex_);
+      for (auto& b : builds) seqs.push_back(change_in_memory_locked(b));
+    } else {
+      std::vector<Pending> pending;
+      pending.reserve(builds.size());
+      for (auto& b : builds) pending.emplace_back(BuildRef(b));
+      submit_all(pending);
+      for (auto& p : pending) seqs.push_back(std::move(p.result));
+    }
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      const auto& r = requests[i];
+      if (index[i] == std::string::npos) {
+        out.push_back(std::unexpected(check_reserve_args(bot, r.symbol, r.amount).error()));
+      } else if (auto& seq = seqs[index[i]]; !seq) {
+        out.push_back(std::unexpected(seq.error()));
+      } else {
+        out.push_back(reservation(*seq, bot, r.symbol, r.amount));
+      }
+    }
+    return out;
   }
 
   Result<PositionId> commit(const Reservation& r, Money used, Money fees) {
@@ -435,6 +451,48 @@ class LedgerCore : public std::enable_shared_from_this<LedgerCore> {
     bool done = false;  // guarded by queue_mutex_
   };
 
+  Status check_reserve_args(std::string_view bot, const Symbol& symbol, Money amount) const {
+    if (auto s = validate_bot_name(bot); !s) return s;
+    if (symbol.empty()) return make_error(ErrorCode::invalid_argument, "cannot reserve for bot {}: empty symbol", bot);
+    if (!amount.is_positive()) {
+      return make_error(ErrorCode::invalid_argument, "cannot reserve for bot {} on {}: amount must be > 0, got {}", bot,
+                        symbol, amount);
+    }
+    if (options_.known_symbols && !options_.known_symbols->contains(symbol)) {
+      return make_error(ErrorCode::invalid_argument,
+                        "cannot reserve for bot {} on {}: not one of the ledger's {} known symbols", bot, symbol,
+                        options_.known_symbols->size());
+    }
+    return {};
+  }
+
+  // Runs under mutex_ (in memory) or on the group commit's leader.
+  struct ReserveBuild {
+    LedgerCore& core;
+    std::string_view bot;
+    const Symbol& symbol;
+    Money amount;
+    Status operator()(JournalEntry& e) const {
+      if (auto s = core.check_reserve_locked(bot, symbol, amount, e.time); !s) return s;
+      e.op = JournalOp::reserve;
+      e.bot = std::string(bot);
+      e.symbol = symbol;
+      e.amount = amount;
+      e.owner = core.owner_;
+      return {};
+    }
+  };
+
+  Reservation reservation(std::int64_t seq, std::string_view bot, const Symbol& symbol, Money amount) {
+    Reservation r;
+    r.core_ = shared_from_this();
+    r.id_ = ReservationId{seq};
+    r.bot_ = std::string(bot);
+    r.symbol_ = symbol;
+    r.amount_ = amount;
+    return r;
+  }
+
   template <class T>
   static Status status_of(const Result<T>& r) {
     if (!r) return std::unexpected(r.error());
@@ -479,10 +537,17 @@ class LedgerCore : public std::enable_shared_from_this<LedgerCore> {
 
   Result<std::int64_t> submit(BuildRef build) {
     Pending mine(build);
+    submit_all(std::span<Pending>(&mine, 1));
+    return std::move(mine.result);
+  }
+
+  // Queued together, so they share one batch: a leader takes the whole queue at once.
+  void submit_all(std::span<Pending> mine) {
+    if (mine.empty()) return;
     std::unique_lock queue_lock(queue_mutex_);
-    queue_.push_back(&mine);
+    for (Pending& p : mine) queue_.push_back(&p);
     bool counted = false;
-    while (!mine.done) {
+    while (!mine.back().done) {
       if (leading_) {
         if (!counted) contention_ = std::min(contention_ + kContentionStep, kContentionMax);
         counted = true;
@@ -532,7 +597,6 @@ class LedgerCore : public std::enable_shared_from_this<LedgerCore> {
       leading_ = false;
       queue_cv_.notify_all();
     }
-    return std::move(mine.result);
   }
 
   // A change written by a thread that already holds mutex_ (open, reaping, orphan retries).
@@ -873,6 +937,10 @@ CapitalLedger::~CapitalLedger() = default;
 
 Result<Reservation> CapitalLedger::reserve(std::string_view bot, const Symbol& symbol, Money amount) {
   return core_->reserve(bot, symbol, amount);
+}
+
+std::vector<Result<Reservation>> CapitalLedger::reserve_all(std::string_view bot, std::span<const ReserveRequest> requests) {
+  return core_->reserve_all(bot, requests);
 }
 
 Result<Reservation> CapitalLedger::reserve(std::string_view bot, std::string_view symbol, Money amount) {

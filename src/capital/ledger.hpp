@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -102,6 +103,14 @@ class CapitalLedger {
   // drawdown guard; the message names the guard, the value and the limit), unavailable, io_error.
   Result<Reservation> reserve(std::string_view bot, const Symbol& symbol, Money amount);
   Result<Reservation> reserve(std::string_view bot, std::string_view symbol, Money amount);
+  // Several reservations of one bot in one transaction: each is checked as reserve() would,
+  // against the state the earlier ones of the call left, and refused alone (a MultiTrader's
+  // round of entries pays one commit, not one per entry). Results in request order.
+  struct ReserveRequest {
+    Symbol symbol;
+    Money amount;
+  };
+  std::vector<Result<Reservation>> reserve_all(std::string_view bot, std::span<const ReserveRequest> requests);
 
   // Closes a position: frees its committed amount and books the realized PnL and fees
   // (daily PnL on the clock's UTC day, peak equity, drawdown). Thread: any.

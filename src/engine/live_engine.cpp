@@ -157,12 +157,23 @@ class AccountSession final : public OrderGateway {
     trading_->stop_order_channel();  // unanswered orders are reported lost: the next start looks them up
   }
 
-  // Trading thread. Queued only: the sender journals the order before it leaves (write-ahead),
-  // so a round's orders cost the trading thread no journal write each. A crash before that
+  // Trading thread. Inside a batch (a round's orders) held for end_batch(); otherwise queued,
+  // and the sender journals it before it leaves (write-ahead). A crash before the journal write
   // loses an order that never left; its reservation is reaped at the next start.
   Status submit(const OrderRequest& request) override {
     SendJob job{SendJob::Kind::place, request, request.client_id, request.symbol,
                 loop_ != nullptr ? loop_->current_candle_received_ns() : 0, clock_.now()};
+    if (batching_) {
+      if (queue_.queued() + held_.size() >= options_.order_queue_capacity) {
+        ++refusals_;
+        return make_error(ErrorCode::unavailable, "account {}: order queue full ({} pending, policy {})", endpoint_.name,
+                          options_.order_queue_capacity, kOrderQueueRefuseNew);
+      }
+      held_.push_back(std::move(job));
+      held_places_.fetch_add(1);
+      ++orders_;
+      return {};
+    }
     if (!queue_.push(std::move(job))) {
       ++refusals_;
       return make_error(ErrorCode::unavailable, "account {}: order queue full ({} pending, policy {})", endpoint_.name,
@@ -172,10 +183,54 @@ class AccountSession final : public OrderGateway {
     return {};
   }
   Status cancel(const std::string& client_id, const Symbol& symbol) override {
-    if (!queue_.push(SendJob{SendJob::Kind::cancel, {}, client_id, symbol, 0, clock_.now()})) {
+    SendJob job{SendJob::Kind::cancel, {}, client_id, symbol, 0, clock_.now()};
+    if (batching_) {  // held too, so it cannot overtake an order of the batch
+      held_.push_back(std::move(job));
+      return {};
+    }
+    if (!queue_.push(std::move(job))) {
       return make_error(ErrorCode::unavailable, "account {}: order queue full", endpoint_.name);
     }
     return {};
+  }
+
+  // Trading thread. A round's orders are journaled in one transaction here, then queued already
+  // journaled: the k-th order of a round no longer waits for k-1 journal commits.
+  void begin_batch() override { batching_ = true; }
+  void end_batch() override {
+    batching_ = false;
+    if (held_.empty()) return;
+    std::vector<OrderRecord> records;
+    for (const SendJob& job : held_) {
+      if (job.kind == SendJob::Kind::place) records.push_back(record_of(job));
+    }
+    const Status journaled = journal_.record_submits(records);
+    if (!journaled) spdlog::error("account {}: {} order(s) not sent: order journal: {}", endpoint_.name, records.size(), journaled.error().message);
+    for (SendJob& job : held_) {
+      const bool place = job.kind == SendJob::Kind::place;
+      if (place && !journaled) {  // write-ahead: nothing leaves unjournaled
+        ++refusals_;
+        if (loop_ != nullptr) {
+          loop_->post_order_update(OrderUpdate{job.client_id, OrderStatus::rejected, {}, {}, {}, clock_.now(),
+                                               "not sent: order journal: " + journaled.error().message});
+        }
+        continue;
+      }
+      job.journaled = place;
+      if (place && send_direct(job)) continue;
+      const std::string id = job.client_id;
+      if (!queue_.push(std::move(job))) {
+        // Room was checked at submit; only the order channel's resends can have taken it since.
+        if (place) {
+          ++refusals_;
+          apply(OrderUpdate{id, OrderStatus::rejected, {}, {}, {}, clock_.now(), "not sent: order queue full"});
+        } else {
+          spdlog::warn("account {}: cancel of {} not sent (order queue full): the next timeout check retries", endpoint_.name, id);
+        }
+      }
+    }
+    held_.clear();
+    held_places_.store(0);
   }
 
   std::uint64_t orders() const noexcept { return orders_.load(); }
@@ -186,7 +241,7 @@ class AccountSession final : public OrderGateway {
   // Orders of this account not yet sent, or sent and not seen settle by the journal (an order
   // being journaled right now may count twice for a moment).
   std::size_t in_flight() {
-    const std::size_t unsent = queue_.places();
+    const std::size_t unsent = queue_.places() + held_places_.load();
     auto open = journal_.open_orders();
     if (!open) return unsent;
     return unsent + static_cast<std::size_t>(std::count_if(
@@ -314,6 +369,18 @@ class AccountSession final : public OrderGateway {
     apply(OrderUpdate{job->client_id, OrderStatus::rejected, {}, {}, {}, clock_.now(), e.message});
   }
 
+  // Trading thread: a journaled order straight onto the order channel, when nothing of its
+  // symbol is queued or out and the limiter grants it at once: no sender thread in between.
+  // false: nothing was sent (the senders take it as usual).
+  bool send_direct(const SendJob& job) {
+    if (!channel_ || job.via_rest || !queue_.take_direct(job)) return false;
+    const std::uint64_t token = track(job);
+    if (trading_->send_order(to_place(job.request, endpoint_.market), token, /*wait=*/false)) return true;
+    untrack(token);
+    queue_.done(job);
+    return false;
+  }
+
   // True when the job is finished; false when its answer comes later on the order channel.
   bool send(const SendJob& job) {
     const bool channel = channel_ && !job.via_rest;
@@ -423,6 +490,9 @@ class AccountSession final : public OrderGateway {
   const LiveEngineOptions& options_;
   std::vector<std::string> bots_;
   TradingLoop* loop_ = nullptr;
+  bool batching_ = false;                      // trading thread
+  std::vector<SendJob> held_;                  // trading thread: the batch's jobs
+  std::atomic<std::size_t> held_places_{0};    // places in held_, for in_flight() from other threads
 
   SendQueue queue_{options_.order_queue_capacity};
   std::map<std::string, std::chrono::steady_clock::time_point> looked_up_;  // polling sender: last lookup per open order

@@ -1,13 +1,14 @@
 #pragma once
 // The live engine (`twinstar run`): bots of both kinds on venue accounts over the network,
 // sharing one market feed per venue, one candle store, one rate limiter per account and one
-// capital ledger. Orders are journaled before they leave (write-ahead), sent by one sender
-// thread per account, and settled from the venue's private stream, with polling for updates the
+// capital ledger. Orders are journaled before they leave (write-ahead; a round's in one
+// transaction), sent by the account's sender threads or, over the order channel, straight from
+// the trading thread, and settled from the venue's private stream, with polling for updates the
 // stream missed. On start the engine reconciles its order journal and ledger with each
 // account's open orders and positions, and reports every fix.
 //
 // Threads, all owned here and joined before run_live_engine returns: the trading loop (bots),
-// one order sender per account, the feed's connection and dispatcher threads, each account's
+// the order senders of each account, the feed's connection and dispatcher threads, each account's
 // private stream, and the caller's thread (housekeeping: control jobs, flushes, reports).
 
 #include <filesystem>

@@ -343,6 +343,30 @@ Status OrderJournal::record_submit(const OrderRecord& r) {
   return impl_->insert_locked(path_, r);
 }
 
+Status OrderJournal::record_submits(std::span<const OrderRecord> records) {
+  if (records.size() == 1) return record_submit(records.front());
+  if (records.empty()) return {};
+  std::lock_guard lock(impl_->mutex);
+  if (sqlite3_exec(impl_->db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return impl_->fail(path_, "begin a transaction");
+  }
+  const std::int64_t first_seq = impl_->next_seq;
+  for (const OrderRecord& r : records) {
+    if (auto s = impl_->insert_locked(path_, r); !s) {
+      sqlite3_exec(impl_->db, "ROLLBACK", nullptr, nullptr, nullptr);
+      impl_->next_seq = first_seq;
+      return s;
+    }
+  }
+  if (sqlite3_exec(impl_->db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    Status failed = impl_->fail(path_, "commit the orders");
+    sqlite3_exec(impl_->db, "ROLLBACK", nullptr, nullptr, nullptr);
+    impl_->next_seq = first_seq;
+    return failed;
+  }
+  return {};
+}
+
 Status OrderJournal::checkpoint() {
   std::lock_guard lock(impl_->checkpoint_mutex);
   if (impl_->checkpointer == nullptr) {

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,9 @@ class OrderJournal {
 
   // Before the order is sent. Errors: conflict (the client id exists), io_error.
   Status record_submit(const OrderRecord& record);
+  // Several orders in one transaction (a round's orders pay one commit): all or none.
+  // Errors: as record_submit, for the first that failed.
+  Status record_submits(std::span<const OrderRecord> records);
   // A venue report; applied only if it moves the order forward (never back to an earlier state
   // or a smaller fill), so a late duplicate changes nothing. Returns whether it changed the row.
   // Errors: not_found (unknown client id), io_error.

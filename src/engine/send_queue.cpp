@@ -31,6 +31,14 @@ std::optional<SendJob> SendQueue::take(std::stop_token stop, std::chrono::steady
   return job;
 }
 
+bool SendQueue::take_direct(const SendJob& job) {
+  std::lock_guard lock(mutex_);
+  const auto same = [&](const SendJob& j) { return j.symbol == job.symbol; };
+  if (std::any_of(jobs_.begin(), jobs_.end(), same) || std::any_of(out_.begin(), out_.end(), same)) return false;
+  out_.push_back(job);
+  return true;
+}
+
 void SendQueue::done(const SendJob& job) {
   {
     std::lock_guard lock(mutex_);

@@ -44,6 +44,10 @@ class SendQueue {
   // stop. Once stopped it still hands out what can be taken (so the queue drains), then nullopt.
   std::optional<SendJob> take(std::stop_token stop, std::chrono::steady_clock::time_point deadline);
 
+  // Marks `job` out without queuing it, if its symbol has no job queued or out (a caller that
+  // sends it itself, keeping each symbol's jobs in order). false: push() it instead.
+  bool take_direct(const SendJob& job);
+
   // The job's answer is in: its symbol's next job may be taken.
   void done(const SendJob& job);
 

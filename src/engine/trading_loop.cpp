@@ -73,7 +73,9 @@ void TradingLoop::push(Event event) {
       return;
     }
   }
-  if (inbox_.size() >= options_.inbox_capacity) {
+  // The loop thread never waits for itself: what one event's handling posts (an order refused
+  // while a round was being sent) may go past the capacity.
+  if (inbox_.size() >= options_.inbox_capacity && !in_loop_thread()) {
     ++stats_.blocked_pushes;
     // Real-time wait: backpressure, not trading time.
     not_full_.wait(lock, [&] { return inbox_.size() < options_.inbox_capacity || stopping_; });

@@ -5,7 +5,8 @@
 // parameters) cannot race a scan (the original MultiTrader's bug).
 //
 // Inbox overflow policy, by name: kInboxBlockProducers. Closed candles and order updates are
-// never dropped: a producer waits for room (counted). Open-candle updates replace a queued
+// never dropped: a producer waits for room (counted); the loop thread itself never waits (what
+// one event's handling posts may go past the capacity, or it would wait for itself). Open-candle updates replace a queued
 // update of the same candle (the newest state is all a bot needs). The feed, upstream, has its
 // own bounded queue, so a slow trading thread pushes back to the socket, never into memory.
 

@@ -268,7 +268,7 @@ void VenueLimiter::grant(const Cost& cost) {
   }
 }
 
-Status VenueLimiter::try_acquire(const Cost& cost, Priority priority) {
+Status VenueLimiter::try_acquire(const Cost& cost, Priority priority, bool count_refusal) {
   if (cost.owner_ != id_ && !cost.empty()) [[unlikely]] return check_owner(cost.owner_);
   auto& g = *group_;
   // Read before locking: the clock read is most of the cost, and keeping it out of the critical
@@ -288,8 +288,10 @@ Status VenueLimiter::try_acquire(const Cost& cost, Priority priority) {
       if (!b.can_take(item.weight)) why = "no tokens";
     }
     if (why != nullptr) {
-      ++b.counters.rejections;
-      ++counters_.rejections;
+      if (count_refusal) {
+        ++b.counters.rejections;
+        ++counters_.rejections;
+      }
       return refusal(why);
     }
   }

@@ -78,8 +78,9 @@ class VenueLimiter {
   // Takes the cost now or not at all; never blocks (beyond the venue mutex).
   // Refuses while a bucket is paused, lacks tokens, or has queued waiters at `priority` or more
   // urgent (no queue jumping). No allocation.
-  // Errors: rate_limited (counted as a rejection); invalid_argument for a Cost of another limiter.
-  Status try_acquire(const Cost& cost, Priority priority = Priority::market_data);
+  // Errors: rate_limited (counted as a rejection unless `count_refusal` is false: a caller that
+  // then waits in acquire() was not refused); invalid_argument for a Cost of another limiter.
+  Status try_acquire(const Cost& cost, Priority priority = Priority::market_data, bool count_refusal = true);
 
   // Waits until the cost can be taken: FIFO within a priority class, critical before trading before
   // market_data (among requests that share a bucket). The first in line sleeps on the clock until

@@ -4,6 +4,9 @@
 #include "bot/trader.hpp"
 
 #include <deque>
+#include <filesystem>
+#include <random>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -285,6 +288,127 @@ TEST(Trader, another_bots_symbol_is_off_limits) {
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().message, "BTCUSDT is held by single");
   EXPECT_TRUE(multi.on_signal(signal(kEth, Side::buy, "100", std::nullopt, std::nullopt)));
+}
+
+// A round through on_signals() must act exactly as the same signals through on_signal() one after
+// the other (the reference): same orders, same answers, same reservations. Random rounds over a
+// book that already holds positions (so closes and reversals are in them), with capital tight
+// enough that sizing shrinks and the ledger refuses mid-round.
+struct RoundRig {
+  ManualClock clock{Timestamp(sys_days(year(2024) / 3 / 1))};
+  CapitalLedger ledger;
+  ScriptedVenue venue;
+  SymbolClaims claims;
+  Trader trader;
+  RoundRig(TraderOptions o, LedgerOptions lo) : ledger(*CapitalLedger::in_memory(lo, clock)), trader(std::move(o), ledger, venue, clock, &claims) {}
+  void fill_last(const char* price) {
+    const auto& r = venue.submitted.back();
+    trader.on_order_update(OrderUpdate{r.client_id, OrderStatus::filled, r.quantity, px(price), Money::zero(), clock.now(), ""});
+  }
+};
+
+std::string describe(const Result<std::string>& r) {
+  return r ? "sent " + *r : fmt::format("refused {}: {}", static_cast<int>(r.error().code), r.error().message);
+}
+
+TEST(Trader, a_round_of_signals_acts_as_the_same_signals_one_by_one) {
+  std::mt19937_64 rng(20261203);
+  std::vector<Symbol> symbols;
+  for (const char* n : {"AAAUSDT", "BBBUSDT", "CCCUSDT", "DDDUSDT", "EEEUSDT", "FFFUSDT", "GGGUSDT", "HHHUSDT"}) {
+    symbols.push_back(*Symbol::parse(n));
+  }
+  for (int round = 0; round < 200; ++round) {
+    TraderOptions o = fixed_1000("multi");
+    o.sizing.mode = rng() % 2 ? SizingMode::percent_available : SizingMode::fixed_quote;
+    o.sizing.fraction = Ratio::from_raw(static_cast<std::int64_t>(10'000'000 + rng() % 40'000'000));
+    o.sizing.fixed_amount = Money::from_units(static_cast<std::int64_t>(500 + rng() % 3000));
+    o.sizing.min_notional = usd("200");
+    o.max_positions = 2 + rng() % 5;
+    o.allow_short = rng() % 2;
+    o.reserve_buffer = Ratio::from_raw(2'000'000);
+    LedgerOptions lo = ledger_options();
+    lo.max_allocation_ratio = Ratio::from_raw(static_cast<std::int64_t>(30'000'000 + rng() % 60'000'000));
+    RoundRig batch(o, lo), reference(o, lo);
+    // The same book in both: a few positions opened and filled one by one.
+    const std::size_t held = rng() % 3;
+    for (std::size_t k = 0; k < held; ++k) {
+      const Signal open = signal(symbols[k], Side::buy, "100", std::nullopt, std::nullopt);
+      for (RoundRig* r : {&batch, &reference}) {
+        if (r->trader.on_signal(open)) r->fill_last("100");
+      }
+    }
+    std::vector<Signal> round_signals;
+    const std::size_t n = 1 + rng() % 8;
+    for (std::size_t k = 0; k < n; ++k) {
+      Signal g = signal(symbols[rng() % symbols.size()], rng() % 3 ? Side::buy : Side::sell, rng() % 2 ? "100" : "37.5",
+                        std::nullopt, std::nullopt, 1);
+      g.strength = static_cast<double>(rng() % 100) / 100;
+      round_signals.push_back(g);
+    }
+    const std::size_t before = batch.venue.submitted.size();
+    ASSERT_EQ(before, reference.venue.submitted.size());
+    auto got = batch.trader.on_signals(round_signals);
+    ASSERT_EQ(got.size(), round_signals.size());
+    for (std::size_t k = 0; k < round_signals.size(); ++k) {
+      EXPECT_EQ(describe(got[k]), describe(reference.trader.on_signal(round_signals[k]))) << "round " << round << " signal " << k;
+    }
+    ASSERT_EQ(batch.venue.submitted.size(), reference.venue.submitted.size()) << "round " << round;
+    for (std::size_t k = before; k < batch.venue.submitted.size(); ++k) {
+      const auto& a = batch.venue.submitted[k];
+      const auto& b = reference.venue.submitted[k];
+      EXPECT_EQ(a.client_id, b.client_id);
+      EXPECT_EQ(a.symbol, b.symbol);
+      EXPECT_EQ(a.side, b.side);
+      EXPECT_EQ(a.quantity, b.quantity) << "round " << round << " order " << k;
+      EXPECT_EQ(a.reduce_only, b.reduce_only);
+    }
+    EXPECT_EQ(batch.ledger.stats().reserved, reference.ledger.stats().reserved) << "round " << round;
+    EXPECT_EQ(batch.trader.open_count(), reference.trader.open_count());
+    EXPECT_EQ(batch.trader.stats().ledger_refusals, reference.trader.stats().ledger_refusals);
+    EXPECT_EQ(batch.trader.stats().sizing_refusals, reference.trader.stats().sizing_refusals);
+  }
+}
+
+// What the batch buys: a round's entries cost one ledger transaction, and the gateway sees them
+// between begin_batch() and end_batch().
+TEST(Trader, a_rounds_entries_share_one_durable_ledger_transaction) {
+  struct BatchingVenue final : OrderGateway {
+    int open_batches = 0;
+    std::vector<bool> submitted_in_batch;
+    Status submit(const OrderRequest&) override {
+      submitted_in_batch.push_back(open_batches > 0);
+      return {};
+    }
+    Status cancel(const std::string&, const Symbol&) override { return {}; }
+    void begin_batch() override { ++open_batches; }
+    void end_batch() override { --open_batches; }
+  };
+  const auto dir = std::filesystem::temp_directory_path() / ("twinstar-trader-round-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  {
+    ManualClock clock{Timestamp(sys_days(year(2024) / 3 / 1))};
+    auto ledger = CapitalLedger::open(dir / "ledger.sqlite", ledger_options(), clock);
+    ASSERT_TRUE(ledger) << ledger.error().message;
+    BatchingVenue venue;
+    TraderOptions o = fixed_1000("multi");
+    o.max_positions = 10;
+    Trader trader(o, *ledger, venue, clock);
+    std::vector<Signal> round;
+    for (const char* n : {"AAAUSDT", "BBBUSDT", "CCCUSDT", "DDDUSDT", "EEEUSDT"}) {
+      round.push_back(signal(*Symbol::parse(n), Side::buy, "100", std::nullopt, std::nullopt));
+    }
+    const auto before = ledger->io_stats();
+    auto sent = trader.on_signals(round);
+    for (const auto& r : sent) EXPECT_TRUE(r) << r.error().message;
+    const auto after = ledger->io_stats();
+    EXPECT_EQ(after.transactions - before.transactions, 1);
+    EXPECT_EQ(after.rows_written - before.rows_written, 5);
+    EXPECT_EQ(ledger->stats().reserved, usd("5000"));
+    EXPECT_EQ(venue.submitted_in_batch, std::vector<bool>(5, true));
+    EXPECT_EQ(venue.open_batches, 0);
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

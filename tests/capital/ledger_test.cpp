@@ -644,5 +644,49 @@ TEST_F(DurableLedgerTest, full_durability_behaves_the_same) {
   EXPECT_EQ(open(o).value().stats().locked, money("100"));
 }
 
+// A round's reservations in one call: each checked against what the earlier ones left, refused
+// alone, one transaction on disk; the same answers in memory.
+TEST_F(LedgerTest, reserve_all_checks_each_against_the_earlier_ones_and_writes_one_transaction) {
+  TempDir dir;
+  LedgerOptions o;
+  o.initial_capital = money("10000");  // cap 8000
+  auto durable = CapitalLedger::open(dir / "ledger.sqlite", o, clock_);
+  ASSERT_TRUE(durable) << durable.error().message;
+  auto memory = make(o);
+  const std::vector<CapitalLedger::ReserveRequest> round = {
+      {sym("BTCUSDT"), money("5000")}, {sym("ETHUSDT"), money("2500")},
+      {sym("SOLUSDT"), money("1000")},  // 8500 > 8000: refused, alone
+      {sym("XRPUSDT"), money("500")},   // still fits: 8000
+      {sym("ADAUSDT"), money("0")},     // bad argument: refused before any write
+  };
+  for (CapitalLedger* ledger : {&*durable, &memory}) {
+    const auto before = ledger->io_stats();
+    auto got = ledger->reserve_all("multi", round);
+    ASSERT_EQ(got.size(), round.size());
+    EXPECT_TRUE(got[0]);
+    EXPECT_TRUE(got[1]);
+    ASSERT_FALSE(got[2]);
+    EXPECT_EQ(got[2].error().code, ErrorCode::insufficient_capital);
+    EXPECT_TRUE(got[3]);
+    ASSERT_FALSE(got[4]);
+    EXPECT_EQ(got[4].error().code, ErrorCode::invalid_argument);
+    EXPECT_EQ(got[0]->symbol(), sym("BTCUSDT"));
+    EXPECT_EQ(got[3]->amount(), money("500"));
+    EXPECT_EQ(ledger->stats().reserved, money("8000"));
+    if (ledger == &*durable) {
+      EXPECT_EQ(ledger->io_stats().transactions - before.transactions, 1);
+      EXPECT_EQ(ledger->io_stats().rows_written - before.rows_written, 3);
+    }
+    // Each is an ordinary reservation.
+    ASSERT_TRUE(got[1]->cancel());
+    ASSERT_TRUE(got[0]->commit(money("4990")));
+    EXPECT_EQ(ledger->stats().reserved, money("500"));
+  }
+  // What the file holds replays to what the durable ledger says.
+  auto replayed = replay_journal(dir / "ledger.sqlite");
+  ASSERT_TRUE(replayed) << replayed.error().message;
+  EXPECT_EQ(replayed->last_seq(), durable->last_seq());
+}
+
 }  // namespace
 }  // namespace twinstar

@@ -249,5 +249,39 @@ TEST_F(OrderJournalTest, a_file_that_is_not_an_order_journal_is_refused_untouche
   EXPECT_EQ(text, "not a database at all, just text that must survive");
 }
 
+TEST_F(OrderJournalTest, a_rounds_orders_are_written_all_or_none) {
+  auto j = OrderJournal::open(file());
+  ASSERT_TRUE(j) << j.error().message;
+  ASSERT_TRUE((*j)->record_submit(order("multi-7", "multi", "SOLUSDT", Side::buy, OrderPurpose::entry, "1", 0)));
+  std::vector<OrderRecord> round = {order("multi-8", "multi", "BTCUSDT", Side::buy, OrderPurpose::entry, "0.1", 1),
+                                    order("multi-9", "multi", "ETHUSDT", Side::sell, OrderPurpose::entry, "2", 1)};
+  ASSERT_TRUE((*j)->record_submits(round));
+  auto all = (*j)->all();
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[1].client_id, "multi-8");  // in order
+  EXPECT_EQ((*all)[2].client_id, "multi-9");
+  // A used client id in the middle: nothing of that round is written.
+  std::vector<OrderRecord> bad = {order("multi-10", "multi", "XRPUSDT", Side::buy, OrderPurpose::entry, "5", 2),
+                                  order("multi-7", "multi", "SOLUSDT", Side::buy, OrderPurpose::entry, "1", 2),
+                                  order("multi-11", "multi", "ADAUSDT", Side::buy, OrderPurpose::entry, "9", 2)};
+  auto refused = (*j)->record_submits(bad);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::conflict);
+  EXPECT_FALSE(*(*j)->find("multi-10"));
+  EXPECT_FALSE(*(*j)->find("multi-11"));
+  // The journal carries on, in order, and a reopen sees the same.
+  ASSERT_TRUE((*j)->record_submits(std::vector<OrderRecord>{order("multi-12", "multi", "DOTUSDT", Side::buy, OrderPurpose::entry, "3", 3),
+                                                            order("multi-13", "multi", "LTCUSDT", Side::buy, OrderPurpose::entry, "1", 3)}));
+  j->reset();
+  auto again = OrderJournal::open(file());
+  ASSERT_TRUE(again);
+  auto after = (*again)->all();
+  ASSERT_TRUE(after);
+  std::vector<std::string> ids;
+  for (const auto& r : *after) ids.push_back(r.client_id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"multi-7", "multi-8", "multi-9", "multi-12", "multi-13"}));
+}
+
 }  // namespace
 }  // namespace twinstar

@@ -133,5 +133,31 @@ TEST(SendQueue, several_senders_keep_each_symbols_order_and_send_everything_once
   EXPECT_EQ(max_out_per_symbol, 1);
 }
 
+// The trading thread sends a job itself only when nothing of its symbol is queued or out, and the
+// job then holds its symbol like a taken one until done().
+TEST(SendQueue, a_direct_send_keeps_each_symbols_jobs_in_order) {
+  SendQueue q(8);
+  std::stop_source stop;
+  ASSERT_TRUE(q.push(job("a-1", "BTCUSDT")));
+  EXPECT_FALSE(q.take_direct(job("a-2", "BTCUSDT")));  // a-1 is queued: a-2 may not pass it
+  const SendJob direct = job("b-1", "ETHUSDT");
+  ASSERT_TRUE(q.take_direct(direct));
+  EXPECT_TRUE(q.pending("b-1"));
+  EXPECT_EQ(q.places(), 2u);
+  ASSERT_TRUE(q.push(job("b-1", "ETHUSDT", SendJob::Kind::cancel)));
+  auto first = q.take(stop.get_token(), now());
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->client_id, "a-1");
+  EXPECT_FALSE(q.take(stop.get_token(), now() + 20ms));  // ETH's cancel waits for the direct send's answer
+  EXPECT_FALSE(q.take_direct(job("a-3", "BTCUSDT")));   // a-1 is out
+  q.done(direct);
+  auto cancel = q.take(stop.get_token(), now());
+  ASSERT_TRUE(cancel);
+  EXPECT_EQ(cancel->kind, SendJob::Kind::cancel);
+  q.done(*cancel);
+  q.done(*first);
+  EXPECT_TRUE(q.take_direct(job("a-3", "BTCUSDT")));
+}
+
 }  // namespace
 }  // namespace twinstar

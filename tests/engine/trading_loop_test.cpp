@@ -185,5 +185,28 @@ TEST(TradingLoop, symbol_list_changes_while_the_multitrader_scans_never_race) {
   EXPECT_EQ(loop.stats().candles, 60u * 40u);
 }
 
+// What the loop thread posts while it handles an event (an order refused as a round is sent)
+// goes in even past the capacity: waiting for room would be waiting for itself.
+TEST(TradingLoop, the_loop_thread_never_waits_for_room_in_its_own_inbox) {
+  ManualClock clock(kStart);
+  CapitalLedger ledger = *CapitalLedger::in_memory({}, clock);
+  NullGateway gateway;
+  TradingLoop loop(clock, clock, {.inbox_capacity = 2});
+  auto bot = std::make_unique<RecordingBot>("a", std::vector{key("BTCUSDT")}, ledger, gateway, clock);
+  RecordingBot* b = bot.get();
+  loop.add_bot(std::move(bot));
+  loop.start();
+  auto done = loop.call([&] {
+    for (int i = 0; i < 5; ++i) loop.post_order_update(OrderUpdate{"a-" + std::to_string(i), OrderStatus::rejected, {}, {}, {}, clock.now(), ""});
+  });
+  ASSERT_TRUE(done) << done.error().message;
+  ASSERT_TRUE(loop.call([] {}));  // after the five
+  loop.stop();
+  EXPECT_EQ(loop.stats().order_updates, 5u);
+  EXPECT_EQ(loop.stats().blocked_pushes, 0u);
+  EXPECT_GE(loop.stats().high_water, 5u);
+  (void)b;
+}
+
 }  // namespace
 }  // namespace twinstar

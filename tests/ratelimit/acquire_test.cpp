@@ -268,5 +268,20 @@ TEST(RateLimitAcquire, a_real_clock_wait_completes) {
   EXPECT_GE(limiter->stats().waits, 1u);
 }
 
+// A caller that tries first and then waits in acquire() was not refused: its try is not counted.
+TEST(RateLimitStrict, an_uncounted_try_leaves_the_rejection_count_alone) {
+  Fixture f(test_preset({spec("orders", 2, 1s, BucketMode::strict)}));
+  auto one = *f.limiter->cost({{"orders", 1}});
+  EXPECT_TRUE(f.limiter->try_acquire(one, Priority::trading, false));
+  EXPECT_TRUE(f.limiter->try_acquire(one, Priority::trading, false));
+  auto full = f.limiter->try_acquire(one, Priority::trading, false);
+  ASSERT_FALSE(full);
+  EXPECT_EQ(full.error().code, ErrorCode::rate_limited);
+  EXPECT_EQ(f.limiter->stats().rejections, 0u);
+  EXPECT_FALSE(f.limiter->try_acquire(one, Priority::trading));
+  EXPECT_EQ(f.limiter->stats().rejections, 1u);
+  EXPECT_EQ(f.limiter->stats().requests, 2u);
+}
+
 }  // namespace
 }  // namespace twinstar

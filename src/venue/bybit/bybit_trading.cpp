@@ -532,7 +532,7 @@ void BybitTrading::stop_order_channel() {
 }
 
 Status BybitTrading::enqueue(std::string req_id, std::string frame, std::string client_id, bool cancel, std::uint64_t token,
-                             std::string_view endpoint_cost) {
+                             std::string_view endpoint_cost, bool wait) {
   const auto ch = channel_;
   auto is_up = [&] {
     std::lock_guard lock(ch->mutex);
@@ -541,7 +541,10 @@ Status BybitTrading::enqueue(std::string req_id, std::string frame, std::string 
   if (!ch || !is_up()) return make_error(ErrorCode::unavailable, "Bybit order channel is not connected");
   auto cost = limiter_->endpoint_cost(endpoint_cost);
   if (!cost) return std::unexpected(cost.error());
-  if (auto st = limiter_->acquire_for(*cost, cancel ? Priority::critical : Priority::trading, options_.limiter_timeout); !st) {
+  const Priority priority = cancel ? Priority::critical : Priority::trading;
+  if (auto st = wait ? limiter_->acquire_for(*cost, priority, options_.limiter_timeout)
+                     : limiter_->try_acquire(*cost, priority, /*count_refusal=*/false);
+      !st) {
     return make_error(st.error().code, "Bybit order channel: rate limiter: {}", st.error().message);
   }
   std::lock_guard lock(ch->mutex);
@@ -562,13 +565,13 @@ std::string trade_frame(std::string_view req_id, std::string_view op, std::int64
 }
 }  // namespace
 
-Status BybitTrading::send_order(const PlaceOrder& o, std::uint64_t token) {
+Status BybitTrading::send_order(const PlaceOrder& o, std::uint64_t token, bool wait) {
   auto body = order_body(o);
   if (!body) return std::unexpected(body.error());
   // A reqId may not repeat on a connection (20006): the client id is unique per order.
   std::string req_id = o.client_id.empty() ? fmt::format("c#{}", token) : "c:" + o.client_id;
   std::string frame = trade_frame(req_id, "order.create", venue_now_ms(), options_.recv_window_ms, *body);
-  return enqueue(std::move(req_id), std::move(frame), o.client_id, false, token, create_cost(o.market));
+  return enqueue(std::move(req_id), std::move(frame), o.client_id, false, token, create_cost(o.market), wait);
 }
 
 Status BybitTrading::send_cancel(Market market, const Symbol& symbol, const std::string& client_id, std::uint64_t token) {

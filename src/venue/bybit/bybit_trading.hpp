@@ -57,7 +57,7 @@ class BybitTrading final : public VenueTrading {
   void stop_stream() override;
   Status start_order_channel(OrderChannelEvents events) override;
   void stop_order_channel() override;
-  Status send_order(const PlaceOrder& order, std::uint64_t token) override;
+  Status send_order(const PlaceOrder& order, std::uint64_t token, bool wait = true) override;
   Status send_cancel(Market market, const Symbol& symbol, const std::string& client_id, std::uint64_t token) override;
 
   Duration clock_offset() const noexcept override { return Duration(offset_ns_.load()); }
@@ -74,7 +74,7 @@ class BybitTrading final : public VenueTrading {
   struct Channel;
   void channel_loop(std::stop_token stop, OrderChannelEvents events, std::shared_ptr<StreamStart> start);
   Status enqueue(std::string req_id, std::string frame, std::string client_id, bool cancel, std::uint64_t token,
-                 std::string_view endpoint_cost);
+                 std::string_view endpoint_cost, bool wait = true);
 
   BybitTradingOptions options_;
   std::shared_ptr<VenueLimiter> limiter_;

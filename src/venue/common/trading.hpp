@@ -153,10 +153,11 @@ class VenueTrading {
   }
   virtual void stop_order_channel() {}
   // After the rate limiter's grant, queued for the channel's thread; `token` comes back in the
-  // reply. Errors: unavailable while the channel is not connected (send over REST instead);
-  // rate_limited; invalid_argument for an order that cannot be expressed.
-  virtual Status send_order(const PlaceOrder& order, std::uint64_t token) {
-    (void)order, (void)token;
+  // reply. `wait` false: only if the limiter grants it at once (a caller that must not block
+  // sends it another way otherwise). Errors: unavailable while the channel is not connected
+  // (send over REST instead); rate_limited; invalid_argument for an order that cannot be expressed.
+  virtual Status send_order(const PlaceOrder& order, std::uint64_t token, bool wait = true) {
+    (void)order, (void)token, (void)wait;
     return make_error(ErrorCode::unavailable, "no order channel");
   }
   virtual Status send_cancel(Market market, const Symbol& symbol, const std::string& client_id, std::uint64_t token) {
