@@ -199,12 +199,11 @@ TEST(TradingLoop, the_loop_thread_never_waits_for_room_in_its_own_inbox) {
   auto done = loop.call([&] {
     for (int i = 0; i < 5; ++i) loop.post_order_update(OrderUpdate{"a-" + std::to_string(i), OrderStatus::rejected, {}, {}, {}, clock.now(), ""});
   });
-  ASSERT_TRUE(done) << done.error().message;
-  ASSERT_TRUE(loop.call([] {}));  // after the five
+  ASSERT_TRUE(done) << done.error().message;  // a loop thread waiting for itself never answers
+  ASSERT_TRUE(loop.call([] {}));  // after the five (this thread may wait for room: it is not the loop)
   loop.stop();
   EXPECT_EQ(loop.stats().order_updates, 5u);
-  EXPECT_EQ(loop.stats().blocked_pushes, 0u);
-  EXPECT_GE(loop.stats().high_water, 5u);
+  EXPECT_GE(loop.stats().high_water, 5u);  // past the capacity of 2
   (void)b;
 }
 
