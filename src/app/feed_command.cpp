@@ -145,9 +145,9 @@ void run_feed(const FeedCliOptions& cli, const AppOptions& options) {
     const auto s = f->stats();
     fmt::print(stderr,
                "feed: connections {} topics {} reconnects {} frames {} closed {} gaps {} filled {} duplicates {} "
-               "queue {}/{} coalesced {}\n",
+               "refused {} retried {} queue {}/{} coalesced {}\n",
                s.connections_open, s.topics, s.reconnects, s.frames, s.closed_candles, s.gaps, s.gap_candles_filled,
-               s.duplicates, s.queue.depth, s.queue.capacity, s.queue.coalesced);
+               s.duplicates, s.subscribe_errors, s.refused_retries, s.queue.depth, s.queue.capacity, s.queue.coalesced);
     if (store) {
       if (auto r = store->flush(); !r) spdlog::warn("store flush: {}", r.error().message);
     }

@@ -22,7 +22,7 @@ using namespace std::chrono_literals;
 
 struct Counters {
   std::atomic<std::uint64_t> connections_open{0}, connections_opened{0}, connect_failures{0}, reconnects{0};
-  std::atomic<std::uint64_t> subscribe_frames{0}, subscribe_errors{0}, pings{0}, frames{0}, parse_errors{0};
+  std::atomic<std::uint64_t> subscribe_frames{0}, subscribe_errors{0}, refused_retries{0}, pings{0}, frames{0}, parse_errors{0};
   std::atomic<std::uint64_t> closed_candles{0}, open_updates{0}, duplicates{0}, gaps{0}, gap_candles_filled{0};
   std::atomic<std::uint64_t> venue_gap_candles{0}, backfill_requests{0}, backfill_errors{0};
 };
@@ -184,7 +184,21 @@ class FeedConnection {
   std::optional<Cost> message_cost_;
   std::set<SeriesKey> subscribed_;  // sent (acked or not) on this connection
   std::map<std::string, std::vector<SeriesKey>> pending_by_request_;  // subscribe frames not yet acked
-  std::set<SeriesKey> refused_;     // the venue refused them on this connection: not resent until reconnect
+  struct Refusal {
+    Timestamp retry_at{};  // not asked for again before (engine clock)
+    int count = 0;         // refusals on this connection
+  };
+  std::map<SeriesKey, Refusal> refused_;  // the venue refused them on this connection (until an ack or a reconnect)
+  bool held_back(const SeriesKey& k, Timestamp now) const {
+    auto it = refused_.find(k);
+    return it != refused_.end() && now < it->second.retry_at;
+  }
+  bool retry_due(Timestamp now) const {
+    for (const auto& [k, r] : refused_) {
+      if (now >= r.retry_at && !subscribed_.contains(k)) return true;
+    }
+    return false;
+  }
   std::deque<Timestamp> ops_sent_;  // (un)subscribe frames in the last hour (OKX 480 / h, Bitget 240 / h)
   std::map<SeriesKey, TimestampMs> next_open_;  // next closed candle expected, per series
   std::set<SeriesKey> backfill_pending_;  // guarded by mutex_ (add() inserts from other threads)
@@ -282,10 +296,17 @@ void FeedConnection::sync_topics(std::stop_token stop) {
   }
   std::vector<venue::KlineTopic> add, drop;
   std::vector<SeriesKey> add_keys;
+  const Timestamp now = shared_.clock.now();
+  std::erase_if(refused_, [&](const auto& r) { return !want.contains(r.first); });
   for (const auto& s : want) {
-    if (!subscribed_.contains(s) && !refused_.contains(s)) {
+    if (!subscribed_.contains(s) && !held_back(s, now)) {
       add.push_back({s.symbol, s.interval});
       add_keys.push_back(s);
+      if (refused_.contains(s)) {  // asked for again: if it works now, its gap is filled as at a start
+        shared_.counters.refused_retries.fetch_add(1);
+        std::lock_guard lock(mutex_);
+        backfill_pending_.insert(s);
+      }
     }
   }
   std::vector<SeriesKey> drop_keys;
@@ -461,12 +482,15 @@ void FeedConnection::on_message(std::string_view text, std::stop_token stop) {
       break;
     }
     case venue::FrameKind::subscribe_ack:
-      pending_by_request_.erase(frame_.request_id);
+      if (auto it = pending_by_request_.find(frame_.request_id); it != pending_by_request_.end()) {
+        for (const auto& k : it->second) refused_.erase(k);  // a retried topic that is live now
+        pending_by_request_.erase(it);
+      }
       break;
     case venue::FrameKind::request_error: {
       shared_.counters.subscribe_errors.fetch_add(1);
       // The topics of the refused frame (matched by id, or named by the error) are not live:
-      // forget them here and do not resend them on this connection.
+      // forget them here and ask again only after a backoff (or at a reconnect).
       std::vector<SeriesKey> refused;
       if (auto it = pending_by_request_.find(frame_.request_id); !frame_.request_id.empty() && it != pending_by_request_.end()) {
         refused = std::move(it->second);
@@ -474,13 +498,19 @@ void FeedConnection::on_message(std::string_view text, std::stop_token stop) {
       } else if (frame_.has_series) {
         refused.push_back(frame_.series);
       }
+      Duration backoff{};
       for (const auto& k : refused) {
         subscribed_.erase(k);
-        refused_.insert(k);
+        Refusal& r = refused_[k];
+        ++r.count;
+        const double factor = std::pow(2.0, std::min(r.count - 1, 20));
+        backoff = std::min<Duration>(std::chrono::duration_cast<Duration>(shared_.options.refused_retry_min * factor),
+                                     shared_.options.refused_retry_max);
+        r.retry_at = shared_.clock.now() + backoff;
       }
       confirmed_count_ = subscribed_.size();
-      spdlog::error("feed {} #{}: venue refused request {} ({} topics): {} {}", shared_.options.exchange, index_,
-                    frame_.request_id, refused.size(), frame_.code, frame_.message);
+      spdlog::error("feed {} #{}: venue refused request {} ({} topics): {} {} (asked again in {})", shared_.options.exchange, index_,
+                    frame_.request_id, refused.size(), frame_.code, frame_.message, format_duration(backoff));
       const std::string reason = fmt::format("{} {}", frame_.code, frame_.message);
       for (const auto& k : refused) {
         std::vector<ConsumerRef> targets;
@@ -529,6 +559,10 @@ void FeedConnection::run(std::stop_token stop) {
   while (!stop.stop_requested()) {
     if (!ws_) {
       if (!connect(stop)) continue;
+    }
+    if (!refused_.empty() && retry_due(shared_.clock.now())) {
+      std::lock_guard lock(mutex_);
+      dirty_ = true;
     }
     sync_topics(stop);
     backfill_all(stop);
@@ -683,6 +717,7 @@ FeedStats MarketFeed::stats() const {
   s.reconnects = c.reconnects;
   s.subscribe_frames = c.subscribe_frames;
   s.subscribe_errors = c.subscribe_errors;
+  s.refused_retries = c.refused_retries;
   s.pings = c.pings;
   s.frames = c.frames;
   s.parse_errors = c.parse_errors;

@@ -64,6 +64,11 @@ struct FeedOptions {
   Duration connect_spacing = std::chrono::milliseconds(250);  // pool-wide gap between connects
   Duration stale_after{};               // no frame for this long: reconnect. 0: 3 × ping interval (60 s min)
   Duration ping_interval{};             // 0: the venue's
+  // A topic the venue refused is asked for again after refused_retry_min, doubling with each
+  // refusal up to refused_retry_max (and at every reconnect). An unknown symbol costs one frame
+  // per hour at most; a topic refused for a passing reason comes back without a restart.
+  Duration refused_retry_min = std::chrono::minutes(5);
+  Duration refused_retry_max = std::chrono::hours(1);
   bool backfill = true;                 // REST gap backfill at start and after reconnects
   LastStored last_stored;               // empty: backfill starts at the first live candle
   std::uint64_t seed = 1;               // jitter
@@ -80,6 +85,7 @@ struct FeedStats {
   std::uint64_t subscribers = 0;         // consumer registrations (≥ topics when shared)
   std::uint64_t subscribe_frames = 0;
   std::uint64_t subscribe_errors = 0;
+  std::uint64_t refused_retries = 0;     // refused topics asked for again (without a reconnect)
   std::uint64_t pings = 0;
   std::uint64_t frames = 0;
   std::uint64_t parse_errors = 0;

@@ -56,9 +56,10 @@ class FakeBinanceMarket : public net::ServerHandler {
   void on_ws_message(const std::shared_ptr<net::WsSession>& s, std::string_view text) override {
     // {"method":"SUBSCRIBE","params":["btcusdt@kline_1m",...],"id":N}
     if (text.find("\"SUBSCRIBE\"") == std::string_view::npos) return;
+    ++subscribe_frames;
     const auto id = text.find("\"id\":");
     const auto id_text = text.substr(id + 5, text.find('}', id) - id - 5);
-    if (text.find("badusdt@") != std::string_view::npos) {  // an unknown symbol: the frame is refused
+    if (text.find("badusdt@") != std::string_view::npos && refused_frames < refuse_bad_times) {  // unknown: the frame is refused
       ++refused_frames;
       s->send(fmt::format(R"({{"error":{{"code":2,"msg":"Invalid request: unknown symbol"}},"id":{}}})", id_text));
       return;
@@ -87,6 +88,8 @@ class FakeBinanceMarket : public net::ServerHandler {
   std::set<std::string> streams;            // io thread
   std::atomic<std::size_t> stream_count{0};  // for the test thread
   std::atomic<int> refused_frames{0};
+  std::atomic<int> refuse_bad_times{1'000'000};  // BADUSDT is listed after this many refusals
+  std::atomic<int> subscribe_frames{0};
   std::atomic<int> rest_requests{0};
   std::atomic<bool> rest_down{false};
 };
@@ -168,7 +171,8 @@ TEST(FeedBinance, lost_push_is_filled_over_rest_before_the_next_close_and_start_
   // backfill runs right after its subscribe frame is sent, before the refusal comes back.
   EXPECT_EQ(st.gap_candles_filled, 2u * 9u + 2u + 9u);
   EXPECT_EQ(st.subscribe_errors, 1u);
-  EXPECT_EQ(venue.refused_frames.load(), 1);  // sent once, not retried on this connection
+  EXPECT_EQ(venue.refused_frames.load(), 1);  // sent once: its retry is 5 minutes away
+  EXPECT_EQ(st.refused_retries, 0u);
   // Its consumer is told, with the venue's reason; the others are not.
   {
     std::lock_guard l(bad_sink->mutex);
@@ -179,6 +183,66 @@ TEST(FeedBinance, lost_push_is_filled_over_rest_before_the_next_close_and_start_
   std::lock_guard l(sink->mutex);
   EXPECT_TRUE(sink->refused.empty());
   EXPECT_GE(venue.rest_requests.load(), 4);
+}
+
+// A refused topic is asked for again after a backoff that doubles (not in a loop, not only at a
+// reconnect); once the venue takes it, its history since the store's last candle is filled in.
+TEST(FeedBinance, a_refused_topic_is_asked_for_again_with_a_growing_backoff_and_then_flows) {
+  ManualClock clock(*parse_iso8601("2025-01-01T00:00:30Z"));
+  FakeBinanceMarket venue;
+  venue.refuse_bad_times = 2;
+  net::Server server(net::ServerOptions{}, venue);
+  ASSERT_TRUE(server.start());
+  RateLimiterRegistry registry(clock);
+  const auto t0 = from_epoch_ms(to_epoch_ms(*parse_iso8601("2025-01-01T00:00:00Z")));
+  FeedOptions o;
+  o.exchange = Exchange::binance;
+  o.market = Market::linear;
+  o.endpoints = {fmt::format("http://127.0.0.1:{}", server.port()), fmt::format("ws://127.0.0.1:{}/market/ws", server.port())};
+  o.stale_after = 24h;
+  o.refused_retry_min = 5min;
+  o.refused_retry_max = 1h;
+  auto feed = MarketFeed::create(o, registry, clock);
+  ASSERT_TRUE(feed) << feed.error().message;
+  auto sink = std::make_shared<Collect>();
+  ASSERT_TRUE((*feed)->subscribe(*Symbol::parse("BADUSDT"), Interval::m1, sink));
+  ASSERT_TRUE((*feed)->start());
+  auto wait_for = [](auto pred) {
+    for (int i = 0; i < 1000 && !pred(); ++i) std::this_thread::sleep_for(5ms);
+    return pred();
+  };
+  ASSERT_TRUE(wait_for([&] { return (*feed)->stats().subscribe_errors == 1; }));
+  // Not before 5 minutes.
+  clock.set(*parse_iso8601("2025-01-01T00:05:20Z"));
+  std::this_thread::sleep_for(300ms);  // three housekeeping passes
+  EXPECT_EQ(venue.refused_frames.load(), 1);
+  clock.set(*parse_iso8601("2025-01-01T00:05:31Z"));
+  ASSERT_TRUE(wait_for([&] { return (*feed)->stats().subscribe_errors == 2; }));
+  EXPECT_EQ((*feed)->stats().refused_retries, 1u);
+  // The second refusal doubles the wait: 10 minutes.
+  clock.set(*parse_iso8601("2025-01-01T00:15:20Z"));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(venue.refused_frames.load(), 2);
+  EXPECT_EQ((*feed)->stats().refused_retries, 1u);
+  clock.set(*parse_iso8601("2025-01-01T00:15:32Z"));
+  ASSERT_TRUE(wait_for([&] { return venue.stream_count.load() == 1; }));  // listed now: taken
+  EXPECT_EQ((*feed)->stats().refused_retries, 2u);
+  EXPECT_EQ((*feed)->stats().subscribe_errors, 2u);
+  EXPECT_EQ((*feed)->stats().reconnects, 0u);  // all on the first connection
+  // It flows: a live close arrives after the backfill of what it missed.
+  clock.set(Timestamp(t0 + 16min + 1s));
+  server.post([&venue, t0] { venue.push_closed(to_epoch_ms(t0 + 15min)); });
+  {
+    std::unique_lock l(sink->mutex);
+    ASSERT_TRUE(sink->cv.wait_for(l, 10s, [&] {
+      auto it = sink->by_symbol.find("BADUSDT");
+      return it != sink->by_symbol.end() && !it->second.empty() && it->second.back().open_time == t0 + 15min;
+    }));
+    EXPECT_EQ(sink->refused.size(), 2u);  // told at each refusal
+  }
+  (*feed)->stop();
+  server.stop();
+  EXPECT_EQ(venue.subscribe_frames.load(), 3);
 }
 
 TEST(FeedBinance, a_gap_that_rest_cannot_fill_yet_is_not_skipped) {
