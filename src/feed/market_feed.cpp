@@ -504,8 +504,10 @@ void FeedConnection::on_message(std::string_view text, std::stop_token stop) {
         Refusal& r = refused_[k];
         ++r.count;
         const double factor = std::pow(2.0, std::min(r.count - 1, 20));
-        backoff = std::min<Duration>(std::chrono::duration_cast<Duration>(shared_.options.refused_retry_min * factor),
-                                     shared_.options.refused_retry_max);
+        // At least a second, whatever the options say: never a subscribe loop.
+        backoff = std::max<Duration>(std::min<Duration>(std::chrono::duration_cast<Duration>(shared_.options.refused_retry_min * factor),
+                                                        shared_.options.refused_retry_max),
+                                     std::chrono::seconds(1));
         r.retry_at = shared_.clock.now() + backoff;
       }
       confirmed_count_ = subscribed_.size();

@@ -111,6 +111,15 @@ class Collect final : public CandleConsumer {
   std::map<std::string, std::vector<Candle>> by_symbol;  // guarded by mutex
 };
 
+// A feed on the fake's REST and WebSocket endpoints.
+FeedOptions binance_options(const net::Server& server) {
+  FeedOptions o;
+  o.exchange = Exchange::binance;
+  o.market = Market::linear;
+  o.endpoints = {fmt::format("http://127.0.0.1:{}", server.port()), fmt::format("ws://127.0.0.1:{}/market/ws", server.port())};
+  return o;
+}
+
 TEST(FeedBinance, lost_push_is_filled_over_rest_before_the_next_close_and_start_is_backfilled) {
   ManualClock clock(*parse_iso8601("2025-01-01T00:00:30Z"));
   FakeBinanceMarket venue;
@@ -118,10 +127,7 @@ TEST(FeedBinance, lost_push_is_filled_over_rest_before_the_next_close_and_start_
   ASSERT_TRUE(server.start());
   RateLimiterRegistry registry(clock);
   const auto t0 = from_epoch_ms(to_epoch_ms(*parse_iso8601("2025-01-01T00:00:00Z")));
-  FeedOptions o;
-  o.exchange = Exchange::binance;
-  o.market = Market::linear;
-  o.endpoints = {fmt::format("http://127.0.0.1:{}", server.port()), fmt::format("ws://127.0.0.1:{}/market/ws", server.port())};
+  FeedOptions o = binance_options(server);
   o.stale_after = 1h;
   o.last_stored = [&](const SeriesKey&) -> std::optional<TimestampMs> { return t0 - 10min; };
   auto feed = MarketFeed::create(o, registry, clock);
@@ -195,10 +201,7 @@ TEST(FeedBinance, a_refused_topic_is_asked_for_again_with_a_growing_backoff_and_
   ASSERT_TRUE(server.start());
   RateLimiterRegistry registry(clock);
   const auto t0 = from_epoch_ms(to_epoch_ms(*parse_iso8601("2025-01-01T00:00:00Z")));
-  FeedOptions o;
-  o.exchange = Exchange::binance;
-  o.market = Market::linear;
-  o.endpoints = {fmt::format("http://127.0.0.1:{}", server.port()), fmt::format("ws://127.0.0.1:{}/market/ws", server.port())};
+  FeedOptions o = binance_options(server);
   o.stale_after = 24h;
   o.refused_retry_min = 5min;
   o.refused_retry_max = 1h;
@@ -252,10 +255,7 @@ TEST(FeedBinance, a_gap_that_rest_cannot_fill_yet_is_not_skipped) {
   ASSERT_TRUE(server.start());
   RateLimiterRegistry registry(clock);
   const auto t0 = from_epoch_ms(to_epoch_ms(*parse_iso8601("2025-01-01T00:00:00Z")));
-  FeedOptions o;
-  o.exchange = Exchange::binance;
-  o.market = Market::linear;
-  o.endpoints = {fmt::format("http://127.0.0.1:{}", server.port()), fmt::format("ws://127.0.0.1:{}/market/ws", server.port())};
+  FeedOptions o = binance_options(server);
   o.stale_after = 1h;
   o.fetch.max_attempts = 2;
   auto feed = MarketFeed::create(o, registry, clock);
