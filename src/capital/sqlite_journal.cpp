@@ -384,6 +384,15 @@ Status SqliteJournal::step_done(Statement& s, const char* what) {
   return {};
 }
 
+Result<int> SqliteJournal::read_int(const char* sql, const char* what) {
+  auto st = prepare(sql, what);
+  if (!st) return std::unexpected(st.error());
+  ResetOnExit reset{st->get()};
+  const int rc = sqlite3_step(st->get());
+  if (rc != SQLITE_ROW) return error(rc, what);
+  return sqlite3_column_int(st->get(), 0);
+}
+
 Status SqliteJournal::check_or_create_schema(Mode mode) {
   // Read-only probes first: nothing is written unless the file is an empty database. Both from
   // one snapshot: another process may be creating the schema at this instant.
@@ -395,22 +404,12 @@ Status SqliteJournal::check_or_create_schema(Mode mode) {
       SqliteJournal* j;
       ~EndRead() { (void)j->exec("COMMIT", "read the schema"); }
     } end_read{this};
-    auto version = prepare("PRAGMA user_version", "read the schema version");
+    auto version = read_int("PRAGMA user_version", "read the schema version");
     if (!version) return std::unexpected(version.error());
-    {
-      ResetOnExit reset{version->get()};
-      const int rc = sqlite3_step(version->get());
-      if (rc != SQLITE_ROW) return error(rc, "read the schema version");
-      user_version = sqlite3_column_int(version->get(), 0);
-    }
-    auto tables = prepare("SELECT count(*) FROM sqlite_master", "list its tables");
+    user_version = *version;
+    auto tables = read_int("SELECT count(*) FROM sqlite_master", "list its tables");
     if (!tables) return std::unexpected(tables.error());
-    {
-      ResetOnExit reset{tables->get()};
-      const int rc = sqlite3_step(tables->get());
-      if (rc != SQLITE_ROW) return error(rc, "list its tables");
-      table_count = sqlite3_column_int(tables->get(), 0);
-    }
+    table_count = *tables;
   }
   if (user_version > kLedgerSchemaVersion) {
     return make_error(ErrorCode::io_error,
@@ -451,12 +450,7 @@ Status SqliteJournal::check_or_create_schema(Mode mode) {
   if (fresh) {
     // Two processes may create the same new file at once: re-check under the write lock.
     if (auto s = exec("BEGIN IMMEDIATE", "create the schema"); !s) return s;
-    auto again = prepare("PRAGMA user_version", "read the schema version");
-    bool still_fresh = false;
-    if (again) {
-      ResetOnExit reset{again->get()};
-      still_fresh = sqlite3_step(again->get()) == SQLITE_ROW && sqlite3_column_int(again->get(), 0) == 0;
-    }
+    const bool still_fresh = read_int("PRAGMA user_version", "read the schema version").value_or(-1) == 0;
     if (still_fresh) {
       if (auto s = exec(kSchema, "create the schema"); !s) {
         (void)exec("ROLLBACK", "roll back");

@@ -95,6 +95,8 @@ class SqliteJournal {
   Status check_or_create_schema(Mode mode);
   Status exec(const char* sql, const char* what);
   Result<Statement> prepare(const char* sql, const char* what);
+  // The first column of the first row as an int. Errors: io_error naming `what`.
+  Result<int> read_int(const char* sql, const char* what);
   Status step_done(Statement& s, const char* what);
   std::unexpected<Error> error(int rc, const char* what) const;
   Result<JournalEntry> read_row(sqlite3_stmt* s) const;
