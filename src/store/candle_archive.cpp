@@ -50,7 +50,9 @@ Status ensure_dir(const fs::path& dir, bool sync) {
   if (ec) return make_error(ErrorCode::io_error, "{}: cannot create: {}", dir.string(), ec.message());
   if (sync) {
     for (auto it = created.rbegin(); it != created.rend(); ++it) {
-      if (auto s = fsync_path(it->parent_path(), true); !s) return s;
+      // A relative `data` has the parent "", which is the working directory.
+      const fs::path parent = it->has_parent_path() ? it->parent_path() : fs::path(".");
+      if (auto s = fsync_path(parent, true); !s) return s;
     }
   }
   return {};

@@ -21,8 +21,8 @@ struct Run {
   std::string output;
 };
 
-Run twinstar(const std::string& args) {
-  const std::string cmd = std::string(TWINSTAR_BINARY_DIR) + "/twinstar " + args + " 2>&1";
+Run shell(const std::string& command) {
+  const std::string cmd = command + " 2>&1";
   Run r;
   FILE* pipe = ::popen(cmd.c_str(), "r");
   if (pipe == nullptr) return r;
@@ -33,6 +33,8 @@ Run twinstar(const std::string& args) {
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
 }
+
+Run twinstar(const std::string& args) { return shell(std::string(TWINSTAR_BINARY_DIR) + "/twinstar " + args); }
 
 #define REQUIRE_DATA_COMMAND()                                                                        \
   do {                                                                                                \
@@ -64,6 +66,20 @@ TEST(DataCli, a_bad_file_is_rejected_with_file_and_line_and_the_good_one_is_impo
   auto again = twinstar("data import-csv " + good.string() + " --exchange binance" + data);
   EXPECT_EQ(again.exit_code, 0) << again.output;
   EXPECT_NE(again.output.find("0 new, 2 already stored"), std::string::npos) << again.output;
+}
+
+TEST(DataCli, a_relative_data_dir_that_does_not_exist_yet_is_created) {
+  REQUIRE_DATA_COMMAND();
+  TempDir dir;
+  const fs::path csv = dir.path() / "BTCUSDT_1h.csv";
+  std::ofstream(csv) << "date,open,high,low,close,volume\n2021-04-04 20:00:00,1.5,2,1,1.75,100\n";
+  // `--data-dir fresh` from the folder above it: the new folder's parent is the working directory.
+  auto r = shell("cd " + dir.path().string() + " && " + TWINSTAR_BINARY_DIR +
+                 "/twinstar data --data-dir fresh import-csv --exchange binance " + csv.string());
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("1 rows, 1 new"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("cannot open to sync"), std::string::npos) << r.output;
+  EXPECT_TRUE(fs::exists(dir.path() / "fresh" / "candles"));
 }
 
 TEST(DataCli, check_finds_the_real_binance_outages_and_names_a_corrupt_file) {
