@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "store/candle_archive.hpp"
+#include "store/candle_layout.hpp"
 #include "store/csv_import.hpp"
 
 namespace twinstar {
@@ -22,6 +23,16 @@ Status check_not_empty(const SeriesData& s, const TimeRange& range) {
   if (!s.candles.empty()) return {};
   return make_error(ErrorCode::invalid_argument, "series {} has no candles between {} and {}", describe_key(s.key),
                     range.from ? format_iso8601(*range.from) : "the start", range.to ? format_iso8601(*range.to) : "the end");
+}
+
+// Drops the files of periods wholly outside the range: a one-month backtest of a store that holds
+// years reads one month's files (and a damaged file of another year does not stop it).
+void keep_periods_in_range(store::SeriesFiles& files, const TimeRange& range) {
+  const Interval iv = files.key.interval;
+  const std::string first = range.from ? store::period_of(iv, to_epoch_ms(*range.from)) : std::string();
+  const std::optional<std::string> last =
+      range.to ? std::optional(store::period_of(iv, to_epoch_ms(*range.to) - 1)) : std::nullopt;
+  std::erase_if(files.parts, [&](const store::PartFile& p) { return p.period < first || (last && p.period > *last); });
 }
 
 }  // namespace
@@ -44,6 +55,7 @@ Result<std::vector<SeriesData>> load_from_store(const std::filesystem::path& dat
                         (*archive)->candles_root().string(), have.empty() ? " (the store is empty)" : "; it has:", have);
     }
     wanted.push_back(*it);
+    keep_periods_in_range(wanted.back(), range);
   }
   auto read = (*archive)->read(wanted);
   if (!read) return std::unexpected(read.error());

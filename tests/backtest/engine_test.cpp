@@ -10,6 +10,7 @@
 #include "backtest/data_source.hpp"
 #include "backtest/sweep.hpp"
 #include "bot/bot_factory.hpp"
+#include "store/candle_store.hpp"
 
 namespace twinstar {
 namespace {
@@ -99,6 +100,53 @@ TEST(Backtest, a_series_missing_from_the_store_is_named_with_what_the_store_has)
   EXPECT_NE(r.error().message.find("series binance spot BTCUSDT 1h is not in the store at"), std::string::npos)
       << r.error().message;
   EXPECT_NE(r.error().message.find("(the store is empty)"), std::string::npos) << r.error().message;
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Backtest, a_range_reads_only_the_files_of_its_months) {
+  const auto dir = std::filesystem::temp_directory_path() / ("twinstar-bt-range-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  ManualClock clock(from_epoch_ms(1'900'000'000'000));
+  std::vector<Candle> candles;  // hourly from 2024-01-01 to 2024-03-31: one file per month
+  for (std::int64_t t = 1'704'067'200'000; t < 1'711'843'200'000; t += 3'600'000) {
+    Candle c;
+    c.open_time = from_epoch_ms(t);
+    c.open = c.high = c.low = c.close = Price::from_units(100);
+    c.closed = true;
+    candles.push_back(c);
+  }
+  {
+    store::StoreOptions o;
+    o.data_dir = dir;
+    o.load_on_open = false;
+    auto s = store::CandleStore::open(o, clock);
+    ASSERT_TRUE(s) << s.error().message;
+    ASSERT_TRUE((*s)->write_history(key("BTCUSDT"), candles));
+  }
+  // January's file is damaged: a backtest of March alone does not read it; one of all does.
+  std::filesystem::path january;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir / "candles")) {
+    if (e.path().filename().string().starts_with("2024-01_")) january = e.path();
+  }
+  ASSERT_FALSE(january.empty());
+  std::ofstream(january, std::ios::trunc) << "not parquet";
+  const TimeRange march{from_epoch_ms(1'709'251'200'000 + 3'600'000), from_epoch_ms(1'711'843'200'000)};
+  auto r = load_from_store(dir, {key("BTCUSDT")}, march);
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->size(), 1U);
+  EXPECT_EQ(r->front().candles.size(), 30U * 24 - 1);  // data ends on the 31st at 00:00
+  EXPECT_EQ(to_epoch_ms(r->front().candles.front().open_time), 1'709'251'200'000 + 3'600'000);
+  EXPECT_EQ(to_epoch_ms(r->front().candles.back().open_time), 1'711'843'200'000 - 3'600'000);
+  // The range's end is exclusive: ending at March's first hour reads February only.
+  auto feb = load_from_store(dir, {key("BTCUSDT")}, {from_epoch_ms(1'706'745'600'000), from_epoch_ms(1'709'251'200'000)});
+  ASSERT_TRUE(feb) << feb.error().message;
+  EXPECT_EQ(feb->front().candles.size(), 29U * 24);
+  auto all = load_from_store(dir, {key("BTCUSDT")}, {});
+  ASSERT_FALSE(all);
+  EXPECT_NE(all.error().message.find("unreadable file"), std::string::npos) << all.error().message;
+  auto none = load_from_store(dir, {key("BTCUSDT")}, {from_epoch_ms(1'800'000'000'000), std::nullopt});
+  ASSERT_FALSE(none);
+  EXPECT_NE(none.error().message.find("has no candles between"), std::string::npos) << none.error().message;
   std::filesystem::remove_all(dir);
 }
 
