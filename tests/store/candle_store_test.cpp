@@ -422,6 +422,27 @@ TEST(CandleStore, compaction_merges_part_files_and_a_crash_before_deleting_them_
   for (int i = 0; i < 20; ++i) EXPECT_EQ(snap.closed[i], candle_at(i));
 }
 
+TEST(CandleStore, a_write_of_many_months_gives_every_file_in_time_order) {
+  TempDir dir;
+  ManualClock clock;
+  // 1m candles over five month boundaries; a month's rows do not start on a DuckDB chunk
+  // boundary (2,048 rows), so a chunk holds the end of one month and the start of the next.
+  std::vector<Candle> candles;
+  for (std::int64_t i = 0; i < 240'000; ++i) candles.push_back(candle_at(i, Interval::m1));
+  {
+    auto store = must_open(options_for(dir.path()), clock);
+    ASSERT_TRUE(store->write_history(key("BTCUSDT", Interval::m1), candles));
+  }
+  ASSERT_EQ(part_files(dir.path()).size(), 6u);  // January to mid-June 2024
+  auto archive = CandleArchive::open(dir.path(), ArchiveOptions{Durability::rename_only, false, 0}).value();
+  auto rows = archive->read(archive->list().value(), 0).value();
+  ASSERT_EQ(rows.series.size(), 1u);
+  EXPECT_EQ(rows.series[0].unsorted_files, 0u);  // each file in open-time order, as written
+  ASSERT_EQ(rows.series[0].candles.size(), candles.size());
+  EXPECT_EQ(rows.series[0].candles.front().to_candle(), candles.front());
+  EXPECT_EQ(rows.series[0].candles.back().to_candle(), candles.back());
+}
+
 TEST(CandleStore, journal_and_parts_are_read_together_and_the_later_write_wins) {
   TempDir dir;
   ManualClock clock;
