@@ -31,12 +31,12 @@ double process_cpu_s() {
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
-SeriesKey key_of(int i) {
-  return SeriesKey{Exchange::binance, Market::spot, *Symbol::parse(fmt::format("SYM{:02}USDT", i)), Interval::h1};
+SeriesKey key_of(int i, Interval interval = Interval::h1) {
+  return SeriesKey{Exchange::binance, Market::spot, *Symbol::parse(fmt::format("SYM{:02}USDT", i)), interval};
 }
 
-// A deterministic random walk of hourly candles (about 1 % per bar), so the averages cross often.
-std::vector<Candle> walk(std::size_t n, std::uint64_t seed) {
+// A deterministic random walk of candles (about 1 % per bar), so the averages cross often.
+std::vector<Candle> walk(std::size_t n, std::uint64_t seed, std::int64_t step_ms = 3'600'000) {
   std::vector<Candle> out;
   out.reserve(n);
   std::uint64_t s = seed * 6364136223846793005ULL + 1442695040888963407ULL;
@@ -51,7 +51,7 @@ std::vector<Candle> walk(std::size_t n, std::uint64_t seed) {
     const double high = std::max(open, close) * (1 + std::abs(next()) * 0.01);
     const double low = std::min(open, close) * (1 - std::abs(next()) * 0.01);
     Candle c;
-    c.open_time = from_epoch_ms(1'577'836'800'000 + static_cast<std::int64_t>(i) * 3'600'000);
+    c.open_time = from_epoch_ms(1'577'836'800'000 + static_cast<std::int64_t>(i) * step_ms);
     c.open = *Price::from_double(open);
     c.high = *Price::from_double(high);
     c.low = *Price::from_double(low);
@@ -66,6 +66,13 @@ std::vector<Candle> walk(std::size_t n, std::uint64_t seed) {
 
 const std::vector<SeriesData>& single_series() {
   static const std::vector<SeriesData> data{{key_of(0), walk(240'000, 1)}};
+  return data;
+}
+
+// The same 240k candles as minute bars: 5.5 months, 6 monthly files in the store (the hourly
+// series spans 27 years, 330 files).
+const std::vector<SeriesData>& single_series_1m() {
+  static const std::vector<SeriesData> data{{key_of(0, Interval::m1), walk(240'000, 1, 60'000)}};
   return data;
 }
 
@@ -88,7 +95,7 @@ BotConfig bot_config(const std::vector<SeriesData>& data) {
   BotConfig b;
   b.exchange = Exchange::binance;
   b.market = Market::spot;
-  b.interval = Interval::h1;
+  b.interval = data.front().key.interval;
   for (const auto& s : data) b.symbols.push_back(s.key.symbol.str());
   b.kind = b.symbols.size() == 1 ? "single" : "multi";
   b.name = b.kind;
@@ -174,49 +181,45 @@ struct RemoveAtExit {
   }
 };
 
-// The 12 series written once to a store in a temporary folder, read back as the CLI does.
+// Series written once to a store in a temporary folder (one per data set), read back as the CLI does.
+fs::path write_store(const std::vector<SeriesData>& data, std::string_view name) {
+  const fs::path d = fs::temp_directory_path() / fmt::format("twinstar-backtest-bench-{}-{}", name, ::getpid());
+  fs::remove_all(d);
+  ManualClock clock(Timestamp(std::chrono::hours(24 * 365 * 60)));
+  store::StoreOptions o;
+  o.data_dir = d;
+  o.load_on_open = false;
+  auto s = store::CandleStore::open(o, clock);
+  if (!s) throw std::runtime_error(s.error().message);
+  for (const auto& series : data) {
+    if (auto w = (*s)->write_history(series.key, series.candles); !w) throw std::runtime_error(w.error().message);
+  }
+  return d;
+}
+
 const fs::path& stored_twelve() {
-  static const RemoveAtExit cleanup{[] {
-    const fs::path d = fs::temp_directory_path() / fmt::format("twinstar-backtest-bench-{}", ::getpid());
-    fs::remove_all(d);
-    ManualClock clock(Timestamp(std::chrono::hours(24 * 365 * 60)));
-    store::StoreOptions o;
-    o.data_dir = d;
-    o.load_on_open = false;
-    auto s = store::CandleStore::open(o, clock);
-    if (!s) throw std::runtime_error(s.error().message);
-    for (const auto& series : twelve_series()) {
-      if (auto w = (*s)->write_history(series.key, series.candles); !w) throw std::runtime_error(w.error().message);
-    }
-    return d;
-  }()};
+  static const RemoveAtExit cleanup{write_store(twelve_series(), "12")};
+  return cleanup.dir;
+}
+const fs::path& stored_single() {
+  static const RemoveAtExit cleanup{write_store(single_series(), "1h")};
+  return cleanup.dir;
+}
+const fs::path& stored_single_1m() {
+  static const RemoveAtExit cleanup{write_store(single_series_1m(), "1m")};
   return cleanup.dir;
 }
 
-std::vector<SeriesKey> twelve_keys() {
+std::vector<SeriesKey> keys_of(const std::vector<SeriesData>& data) {
   std::vector<SeriesKey> keys;
-  for (const auto& s : twelve_series()) keys.push_back(s.key);
+  for (const auto& s : data) keys.push_back(s.key);
   return keys;
 }
 
-void BM_store_read_12_series(benchmark::State& state) {
-  const auto& dir = stored_twelve();
-  const auto keys = twelve_keys();
-  for (auto _ : state) {
-    auto d = load_from_store(dir, keys, {});
-    if (!d) {
-      state.SkipWithError(d.error().message.c_str());
-      return;
-    }
-    benchmark::DoNotOptimize(d->size());
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * count(twelve_series())));
-}
-
-void BM_full_path_store_multi_12_series(benchmark::State& state) {
-  const auto& dir = stored_twelve();
-  const auto keys = twelve_keys();
-  const auto make = factory(bot_config(twelve_series()));
+// load_from_store alone, or (with_backtest) followed by the backtest: the full path.
+void run_from_store(benchmark::State& state, const fs::path& dir, const std::vector<SeriesData>& data, bool with_backtest) {
+  const auto keys = keys_of(data);
+  const auto make = factory(bot_config(data));
   const auto o = options();
   for (auto _ : state) {
     auto d = load_from_store(dir, keys, {});
@@ -224,11 +227,28 @@ void BM_full_path_store_multi_12_series(benchmark::State& state) {
       state.SkipWithError(d.error().message.c_str());
       return;
     }
-    auto r = run_backtest(*d, make, o);
-    benchmark::DoNotOptimize(r->metrics.equity_final);
+    if (with_backtest) {
+      auto r = run_backtest(*d, make, o);
+      benchmark::DoNotOptimize(r->metrics.equity_final);
+    }
+    benchmark::DoNotOptimize(d->size());
   }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * count(twelve_series())));
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * count(data)));
 }
+
+void BM_store_read_12_series(benchmark::State& state) { run_from_store(state, stored_twelve(), twelve_series(), false); }
+void BM_full_path_store_multi_12_series(benchmark::State& state) {
+  run_from_store(state, stored_twelve(), twelve_series(), true);
+}
+void BM_store_read_single_1h(benchmark::State& state) { run_from_store(state, stored_single(), single_series(), false); }
+void BM_full_path_store_single_1h(benchmark::State& state) { run_from_store(state, stored_single(), single_series(), true); }
+void BM_store_read_single_1m(benchmark::State& state) {
+  run_from_store(state, stored_single_1m(), single_series_1m(), false);
+}
+void BM_full_path_store_single_1m(benchmark::State& state) {
+  run_from_store(state, stored_single_1m(), single_series_1m(), true);
+}
+void BM_backtest_single_1m_ma_cross(benchmark::State& state) { run_engine(state, single_series_1m()); }
 
 // 100 parameter sets (fast 5..14 x slow 30..75) over 12 series x 24,000 candles, as the CLI's
 // --sweep runs them. Wall time is the figure of interest; process CPU time is reported beside it.
@@ -269,6 +289,11 @@ BENCHMARK(BM_baseline_sma_12_series)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_backtest_multi_12_series)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_store_read_12_series)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
 BENCHMARK(BM_full_path_store_multi_12_series)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
+BENCHMARK(BM_backtest_single_1m_ma_cross)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_store_read_single_1h)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
+BENCHMARK(BM_full_path_store_single_1h)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
+BENCHMARK(BM_store_read_single_1m)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
+BENCHMARK(BM_full_path_store_single_1m)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
 BENCHMARK(BM_baseline_sweep_100_sets_12x24k)->Unit(benchmark::kMillisecond)->Iterations(1);
 BENCHMARK(BM_sweep_100_sets_12x24k)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
 
