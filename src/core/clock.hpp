@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <stop_token>
+#include <thread>
 #include <vector>
 
 #include "core/time.hpp"
@@ -27,7 +28,11 @@ class Clock {
   bool wait_until(std::unique_lock<std::mutex>& lock, std::condition_variable& cv, Timestamp deadline,
                   Pred pred, std::stop_token stop = {}) {
     if (pred()) return true;
+    // A stop requested before this registration runs the callback at once, here, in the waiting
+    // thread, which holds `lock`: it must not take it again (the loop below sees the stop).
+    const auto waiter = std::this_thread::get_id();
     std::stop_callback on_stop(stop, [&] {
+      if (std::this_thread::get_id() == waiter) return;
       std::lock_guard<std::mutex> guard(*lock.mutex());
       cv.notify_all();
     });

@@ -1,5 +1,7 @@
 #include "core/clock.hpp"
 
+#include <future>
+#include <memory>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -88,6 +90,35 @@ TEST(AcceleratedClock, runs_faster_than_real_time) {
   const auto real = steady_clock::now() - real_start;
   EXPECT_GE(clock.now(), Timestamp(seconds(2)));
   EXPECT_LT(real, seconds(1));
+}
+
+// A stop requested before a wait starts (a thread stopped between its own stop check and its
+// wait, e.g. a feed connection about to back off) ends the wait at once. The stop callback then
+// runs in the waiting thread, which holds the wait's lock; it used to take it again and hang.
+// Runs on its own thread, bounded: a hung one is left behind (with a leaked clock) to fail.
+bool returns_at_once_when_already_stopped(Clock* clock) {
+  std::stop_source stop;
+  stop.request_stop();
+  auto result = std::make_shared<std::promise<bool>>();
+  auto answer = result->get_future();
+  std::thread t([clock, token = stop.get_token(), result] { result->set_value(clock->sleep_for(hours(1), token)); });
+  if (answer.wait_for(seconds(5)) != std::future_status::ready) {
+    t.detach();
+    ADD_FAILURE() << "sleep_for with an already stopped token did not return";
+    return false;
+  }
+  t.join();
+  EXPECT_FALSE(answer.get());  // stopped, not slept
+  return true;
+}
+
+TEST(ManualClock, a_stop_requested_before_the_wait_ends_it_at_once) {
+  auto* clock = new ManualClock();
+  if (returns_at_once_when_already_stopped(clock)) delete clock;
+}
+
+TEST(RealClock, a_stop_requested_before_the_wait_ends_it_at_once) {
+  EXPECT_TRUE(returns_at_once_when_already_stopped(&RealClock::instance()));
 }
 
 TEST(RealClock, reads_the_system_clock) {
