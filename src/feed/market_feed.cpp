@@ -483,20 +483,37 @@ void FeedConnection::on_message(std::string_view text, std::stop_token stop) {
     }
     case venue::FrameKind::subscribe_ack:
       if (auto it = pending_by_request_.find(frame_.request_id); it != pending_by_request_.end()) {
-        for (const auto& k : it->second) refused_.erase(k);  // a retried topic that is live now
-        pending_by_request_.erase(it);
+        auto& keys = it->second;
+        if (frame_.has_series) {
+          // OKX acknowledges each channel of a frame on its own, under the frame's id: only this
+          // one is live; the frame's others may still be refused.
+          if (auto k = std::find(keys.begin(), keys.end(), frame_.series); k != keys.end()) {
+            refused_.erase(*k);  // a retried topic that is live now
+            keys.erase(k);
+          }
+        } else {
+          for (const auto& k : keys) refused_.erase(k);  // a retried topic that is live now
+          keys.clear();
+        }
+        if (keys.empty()) pending_by_request_.erase(it);
       }
       break;
     case venue::FrameKind::request_error: {
       shared_.counters.subscribe_errors.fetch_add(1);
-      // The topics of the refused frame (matched by id, or named by the error) are not live:
-      // forget them here and ask again only after a backoff (or at a reconnect).
+      // The topics of the refused frame (the one the error names, else all of the frame its id
+      // matches) are not live: forget them here and ask again only after a backoff (or at a
+      // reconnect).
       std::vector<SeriesKey> refused;
-      if (auto it = pending_by_request_.find(frame_.request_id); !frame_.request_id.empty() && it != pending_by_request_.end()) {
+      auto it = frame_.request_id.empty() ? pending_by_request_.end() : pending_by_request_.find(frame_.request_id);
+      if (frame_.has_series) {
+        refused.push_back(frame_.series);
+        if (it != pending_by_request_.end()) {
+          std::erase(it->second, frame_.series);
+          if (it->second.empty()) pending_by_request_.erase(it);
+        }
+      } else if (it != pending_by_request_.end()) {
         refused = std::move(it->second);
         pending_by_request_.erase(it);
-      } else if (frame_.has_series) {
-        refused.push_back(frame_.series);
       }
       Duration backoff{};
       for (const auto& k : refused) {

@@ -62,6 +62,25 @@ TEST(VenueCodec, okx_symbols_are_spelled_as_its_frames_report_them) {
   EXPECT_NE((*frames)[0].text.find("BTC-USDT-SWAP"), std::string::npos);
 }
 
+// OKX answers each channel of a subscribe frame on its own under the frame's id; the error for a
+// channel that does not exist carries no "arg", but its message names it.
+TEST(VenueCodec, okx_error_for_a_channel_that_does_not_exist_names_it) {
+  auto c = codec(Exchange::okx, Market::linear);
+  venue::KlineFrame f;
+  ASSERT_TRUE(c->parse(R"({"id":"7","event":"error","code":"60018","msg":"Wrong URL or channel:candle1m,instId:LUNA-USDT-SWAP doesn't exist. Please use the correct URL, channel and parameters referring to API document.","connId":"a4d3ae55"})", f));
+  EXPECT_EQ(f.kind, venue::FrameKind::request_error);
+  EXPECT_EQ(f.request_id, "7");
+  EXPECT_EQ(f.code, "60018");
+  ASSERT_TRUE(f.has_series);
+  EXPECT_EQ(f.series.symbol.view(), "LUNA-USDT-SWAP");
+  EXPECT_EQ(f.series.market, Market::linear);
+  EXPECT_EQ(f.series.interval, Interval::m1);
+  // An error about the frame as a whole names no channel.
+  ASSERT_TRUE(c->parse(R"({"id":"8","event":"error","code":"60012","msg":"Invalid request: {\"op\": \"subscribe\", \"argss\":[{ \"channel\" : \"candle1m\", \"instId\" : \"BTC-USDT\"}]}","connId":"a4d3ae55"})", f));
+  EXPECT_EQ(f.kind, venue::FrameKind::request_error);
+  EXPECT_FALSE(f.has_series);
+}
+
 TEST(VenueCodec, bitget_candle_closes_when_the_next_one_starts) {
   auto c = codec(Exchange::bitget, Market::spot);
   venue::KlineFrame f;

@@ -1,5 +1,7 @@
 #include "venue/okx/okx_kline_parser.hpp"
 
+#include <cctype>
+
 #include "venue/common/json_read.hpp"
 
 namespace twinstar::venue::okx {
@@ -35,6 +37,25 @@ Status parse_arg(od::value& v, Arg& arg) {
     if (!s) return s;
   }
   return {};
+}
+
+// OKX's error events carry no "arg"; for a channel that does not exist (60018) the message names
+// it: "Wrong URL or channel:candle1m,instId:BTC-USD-SWAP doesn't exist. Please use ...".
+Arg arg_named_in(std::string_view msg) {
+  Arg arg;
+  constexpr std::string_view kChannel = "channel:";
+  constexpr std::string_view kInstId = "instId:";
+  const auto at = msg.find(kChannel);
+  if (at == std::string_view::npos) return arg;
+  const auto comma = msg.find(',', at);
+  if (comma == std::string_view::npos || msg.substr(comma + 1, kInstId.size()) != kInstId) return arg;
+  const auto from = comma + 1 + kInstId.size();
+  auto to = from;
+  while (to < msg.size() && (std::isalnum(static_cast<unsigned char>(msg[to])) || msg[to] == '-' || msg[to] == '_')) ++to;
+  arg.channel = msg.substr(at + kChannel.size(), comma - at - kChannel.size());
+  arg.inst_id = msg.substr(from, to - from);
+  arg.present = !arg.channel.empty() && !arg.inst_id.empty();
+  return arg;
 }
 
 Result<SeriesKey> series_of(const Arg& arg, bool accept_utc8_aligned) {
@@ -165,6 +186,15 @@ Status OkxKlineParser::parse_frame_impl(std::string_view frame, KlineFrame& out)
       out.kind = (code.empty() || code == "0") ? FrameKind::login_ack : FrameKind::request_error;
     } else if (event == "error" || event == "channel-conn-count-error") {
       out.kind = FrameKind::request_error;
+      if (!out.has_series && event == "error") {
+        // One frame's channels are answered one by one under its id: name the refused one.
+        if (const Arg named = arg_named_in(msg); named.present) {
+          if (auto series = series_of(named, options_.accept_utc8_aligned)) {
+            out.has_series = true;
+            out.series = *series;
+          }
+        }
+      }
     } else if (event == "notice" || event == "channel-conn-count") {
       out.kind = FrameKind::notice;
     } else {
