@@ -1,7 +1,9 @@
 // Frame-to-consumer latency on loopback: a Beast server pushes Bybit kline frames for 50
 // symbols to a MarketFeed; each frame carries its send time (µs since start, in the volume
 // field) and the consumer records now − sent. Prints p50/p99/max and the frame rate.
-//   build/release/bench/feed/feed_latency [seconds=3] [frames_per_ms=5] [nagle|socket]
+//   build/release/bench/feed/feed_latency [seconds=3] [frames_per_ms=5 | N@P] [nagle|socket]
+// "N@P" pushes N frames every P ms: 1@5 is 200 frames/s spread out (50 Binance kline streams at
+// one push per 250 ms each), 50@1000 a burst of 50 once a second (the closes of 50 symbols).
 // "nagle" leaves Nagle's algorithm on for the server's sockets (the behaviour before
 // ServerOptions::tcp_no_delay), to measure the difference in one run. "socket" reads the frames
 // with a bare net::WsClient on the calling thread (no codec, queue or dispatcher): the
@@ -68,7 +70,10 @@ class LatencyRecorder final : public feed::CandleConsumer {
 
 int main(int argc, char** argv) {
   const int seconds = argc > 1 ? std::atoi(argv[1]) : 3;
-  const int per_ms = argc > 2 ? std::atoi(argv[2]) : 5;
+  const std::string_view rate = argc > 2 ? argv[2] : "5";
+  const auto at = rate.find('@');
+  const int per_ms = std::max(1, std::atoi(std::string(rate.substr(0, at)).c_str()));  // frames per tick
+  const auto tick = std::chrono::milliseconds(at == std::string_view::npos ? 1 : std::max(1, std::atoi(std::string(rate.substr(at + 1)).c_str())));
   const bool nagle = argc > 3 && std::string_view(argv[3]) == "nagle";
   Pusher pusher;
   net::ServerOptions so;
@@ -78,7 +83,7 @@ int main(int argc, char** argv) {
   if (argc > 3 && std::string_view(argv[3]) == "socket") {
     auto ws = net::WsClient::connect(fmt::format("ws://127.0.0.1:{}/v5/public/linear", server.port()));
     if (!ws || !(*ws)->send(R"({"op":"subscribe"})")) return 1;
-    server.every(std::chrono::milliseconds(1), [&] { pusher.push(per_ms); });
+    server.every(tick, [&] { pusher.push(per_ms); });
     std::vector<std::int64_t> v;
     v.reserve(2'000'000);
     const auto end = Steady::now() + std::chrono::seconds(seconds);
@@ -107,7 +112,7 @@ int main(int argc, char** argv) {
   rec->samples.reserve(2'000'000);
   for (int s = 0; s < 50; ++s) (void)(*f)->subscribe(*Symbol::parse(fmt::format("SYM{:02d}USDT", s)), Interval::m1, rec, true);
   (void)(*f)->start();
-  server.every(std::chrono::milliseconds(1), [&] { pusher.push(per_ms); });
+  server.every(tick, [&] { pusher.push(per_ms); });
   std::this_thread::sleep_for(std::chrono::seconds(seconds));
   server.stop();
   (*f)->stop();
