@@ -222,7 +222,7 @@ void run_from_store(benchmark::State& state, const fs::path& dir, const std::vec
   const auto make = factory(bot_config(data));
   const auto o = options();
   for (auto _ : state) {
-    auto d = load_from_store(dir, keys, {});
+    auto d = load_from_store(dir, keys, {}, VolumeColumns::skip);  // as `twinstar backtest` reads
     if (!d) {
       state.SkipWithError(d.error().message.c_str());
       return;

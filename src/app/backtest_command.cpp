@@ -164,7 +164,7 @@ void run(const AppOptions& options, const BacktestArgs& a) {
     for (const auto& s : b.symbols) keys.insert(SeriesKey{b.exchange, b.market, *Symbol::parse(s), b.interval});
   }
   if (data.empty()) {
-    data = need(load_from_store(config.data_dir, std::vector<SeriesKey>(keys.begin(), keys.end()), range));
+    data = need(load_from_store(config.data_dir, std::vector<SeriesKey>(keys.begin(), keys.end()), range, VolumeColumns::skip));
   } else {
     for (const auto& k : keys) {
       if (std::none_of(data.begin(), data.end(), [&](const SeriesData& s) { return s.key == k; })) {

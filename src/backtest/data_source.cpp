@@ -38,7 +38,7 @@ void keep_periods_in_range(store::SeriesFiles& files, const TimeRange& range) {
 }  // namespace
 
 Result<std::vector<SeriesData>> load_from_store(const std::filesystem::path& data_dir, const std::vector<SeriesKey>& keys,
-                                                const TimeRange& range) {
+                                                const TimeRange& range, VolumeColumns volumes) {
   store::ArchiveOptions options;
   options.writer = false;
   auto archive = store::CandleArchive::open(data_dir, options);
@@ -57,7 +57,8 @@ Result<std::vector<SeriesData>> load_from_store(const std::filesystem::path& dat
     wanted.push_back(*it);
     keep_periods_in_range(wanted.back(), range);
   }
-  auto read = (*archive)->read(wanted);
+  auto read = (*archive)->read(wanted, 0, true,
+                               volumes == VolumeColumns::skip ? store::CandleColumns::prices : store::CandleColumns::all);
   if (!read) return std::unexpected(read.error());
   if (!read->errors.empty()) {
     return make_error(ErrorCode::io_error, "unreadable file {}: {}", read->errors.front().path.string(), read->errors.front().message);

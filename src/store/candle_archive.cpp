@@ -24,10 +24,10 @@ namespace {
 
 constexpr const char* kRowsFunction = "twinstar_rows";
 constexpr std::size_t kMergeBatchRows = 500'000;  // rows merged per pass: bounds a merge's memory (~30 MB)
-constexpr const char* kCandleColumns =
+constexpr const char* kPriceColumns =
     "CAST(open_time AS TIMESTAMPTZ), CAST(open AS DECIMAL(18,8)), CAST(high AS DECIMAL(18,8)), "
-    "CAST(low AS DECIMAL(18,8)), CAST(close AS DECIMAL(18,8)), CAST(volume AS DECIMAL(38,8)), "
-    "CAST(turnover AS DECIMAL(38,8))";
+    "CAST(low AS DECIMAL(18,8)), CAST(close AS DECIMAL(18,8))";
+constexpr const char* kVolumeColumns = ", CAST(volume AS DECIMAL(38,8)), CAST(turnover AS DECIMAL(38,8))";
 
 std::string errno_text() { return std::strerror(errno); }
 
@@ -813,7 +813,7 @@ Result<std::size_t> CandleArchive::write_groups(std::span<const Group> groups, s
 
 Status CandleArchive::read_files(const std::vector<FileRef>& refs,
                                  const std::function<std::vector<StoredCandle>&(std::size_t)>& sink,
-                                 std::vector<std::size_t>* unsorted_files) {
+                                 std::vector<std::size_t>* unsorted_files, CandleColumns columns) {
   std::vector<const PartFile*> files;
   for (const auto& r : refs) files.push_back(r.file);
   // Many files (a restart, a merge): decode on every thread; back to one for the next flush.
@@ -834,6 +834,7 @@ Status CandleArchive::read_files(const std::vector<FileRef>& refs,
   auto name_of = [&](const std::vector<std::size_t>& idx) {
     return idx.size() == 1 ? files[idx[0]]->path.string() + ": " : std::string();
   };
+  const bool volumes = columns == CandleColumns::all;
   if (!part_idx.empty()) {
     std::vector<fs::path> paths;
     for (std::size_t i : part_idx) paths.push_back(files[i]->path);
@@ -841,8 +842,9 @@ Status CandleArchive::read_files(const std::vector<FileRef>& refs,
     // hive_partitioning=false: the folder names are known, parsing them per row is waste.
     // The result keeps the list's order (DuckDB preserves insertion order), so rows go straight
     // into the sinks in file order.
-    auto result = conn_.query_streaming(
-        fmt::format("SELECT file_index, {} FROM read_parquet({}, hive_partitioning=false)", kCandleColumns, path_list(paths)));
+    const std::size_t n_cols = volumes ? 8 : 6;
+    auto result = conn_.query_streaming(fmt::format("SELECT file_index, {}{} FROM read_parquet({}, hive_partitioning=false)",
+                                                    kPriceColumns, volumes ? kVolumeColumns : "", path_list(paths)));
     if (!result) return make_error(ErrorCode::io_error, "{}{}", name_of(part_idx), result.error().message);
     if (result->column_type(0) != DUCKDB_TYPE_UBIGINT) return make_error(ErrorCode::internal, "DuckDB file_index is not UBIGINT");
     std::vector<std::int64_t> last(part_idx.size(), INT64_MIN);
@@ -856,7 +858,7 @@ Status CandleArchive::read_files(const std::vector<FileRef>& refs,
       const std::size_t n = chunk.size();
       if (n == 0) break;
       const auto* index = chunk.data<std::uint64_t>(0);
-      for (std::size_t col = 1; col < 8; ++col) {
+      for (std::size_t col = 1; col < n_cols; ++col) {
         if (chunk.validity(col) == nullptr) continue;
         for (std::size_t r = 0; r < n; ++r) {
           if (!duckdb_validity_row_is_valid(chunk.validity(col), r)) {
@@ -869,8 +871,8 @@ Status CandleArchive::read_files(const std::vector<FileRef>& refs,
       const auto* ts = chunk.data<std::int64_t>(1);
       const std::int64_t* px[4] = {chunk.data<std::int64_t>(2), chunk.data<std::int64_t>(3), chunk.data<std::int64_t>(4),
                                    chunk.data<std::int64_t>(5)};
-      const auto* vol = chunk.data<duckdb_hugeint>(6);
-      const auto* turn = chunk.data<duckdb_hugeint>(7);
+      const auto* vol = volumes ? chunk.data<duckdb_hugeint>(6) : nullptr;
+      const auto* turn = volumes ? chunk.data<duckdb_hugeint>(7) : nullptr;
       for (std::size_t r = 0; r < n; ++r) {
         const std::size_t f = index[r];
         if (f >= part_idx.size()) return make_error(ErrorCode::internal, "DuckDB returned file_index {} of {}", f, part_idx.size());
@@ -881,8 +883,8 @@ Status CandleArchive::read_files(const std::vector<FileRef>& refs,
         c.high = px[1][r];
         c.low = px[2][r];
         c.close = px[3][r];
-        c.volume = hugeint_to_int64(vol[r], ok_v);
-        c.turnover = hugeint_to_int64(turn[r], ok_t);
+        c.volume = volumes ? hugeint_to_int64(vol[r], ok_v) : 0;
+        c.turnover = volumes ? hugeint_to_int64(turn[r], ok_t) : 0;
         ++count[f];
         if (!ok_v || !ok_t) {
           return make_error(ErrorCode::overflow, "{}: row {}: volume or turnover exceeds the engine's fixed-point range",
@@ -967,7 +969,10 @@ Status CandleArchive::read_files(const std::vector<FileRef>& refs,
           auto it = entry_of.find(entry_key(fi[r], holder[0], holder[1], holder[2], holder[3], holder[4]));
           current = it == entry_of.end() ? nullptr : dst[it->second];  // another series, or superseded
         }
-        if (current != nullptr) current->push_back(StoredCandle{col[0][r], col[1][r], col[2][r], col[3][r], col[4][r], col[5][r], col[6][r]});
+        if (current != nullptr) {
+          current->push_back(StoredCandle{col[0][r], col[1][r], col[2][r], col[3][r], col[4][r], volumes ? col[5][r] : 0,
+                                          volumes ? col[6][r] : 0});
+        }
       }
     }
     if (const auto err = result->error(); !err.empty()) return make_error(ErrorCode::io_error, "{}", err);
@@ -975,9 +980,10 @@ Status CandleArchive::read_files(const std::vector<FileRef>& refs,
   return {};
 }
 
-Result<ReadResult> CandleArchive::read(std::span<const SeriesFiles> series, std::size_t newest_n, bool dedupe) {
+Result<ReadResult> CandleArchive::read(std::span<const SeriesFiles> series, std::size_t newest_n, bool dedupe,
+                                       CandleColumns columns) {
   std::lock_guard lock(mutex_);
-  auto out = read_locked(series, newest_n, dedupe);
+  auto out = read_locked(series, newest_n, dedupe, columns);
   if (!out) return out;
   for (const auto& [path, why] : bad_journal_) out->errors.push_back(FileError{path, why});
   // A file listed by the caller and gone now was merged by the writing process in between: its
@@ -1008,7 +1014,7 @@ Result<ReadResult> CandleArchive::read(std::span<const SeriesFiles> series, std:
     add_journal_entries_locked(one, &series[s].key);
     again.push_back(std::move(one[0]));
   }
-  auto retry = read_locked(again, newest_n, dedupe);
+  auto retry = read_locked(again, newest_n, dedupe, columns);
   if (!retry) return retry;
   std::erase_if(out->errors, vanished);
   for (std::size_t k = 0; k < stale.size(); ++k) out->series[stale[k]] = std::move(retry->series[k]);
@@ -1016,7 +1022,8 @@ Result<ReadResult> CandleArchive::read(std::span<const SeriesFiles> series, std:
   return out;
 }
 
-Result<ReadResult> CandleArchive::read_locked(std::span<const SeriesFiles> series, std::size_t newest_n, bool dedupe) {
+Result<ReadResult> CandleArchive::read_locked(std::span<const SeriesFiles> series, std::size_t newest_n, bool dedupe,
+                                              CandleColumns columns) {
   ReadResult out;
   out.series.resize(series.size());
   // Per series: how many periods (counted from the newest) to read; grows until newest_n is met.
@@ -1088,7 +1095,7 @@ Result<ReadResult> CandleArchive::read_locked(std::span<const SeriesFiles> serie
       return all_per_file || has_journal[owner[f]] ? per_file[f] : fresh[owner[f]];
     };
     std::vector<std::size_t> unsorted;
-    if (auto st = read_files(files, sink, &unsorted); !st) {
+    if (auto st = read_files(files, sink, &unsorted, columns); !st) {
       // Find the unreadable files one by one; the others still load.
       all_per_file = true;
       unsorted.clear();
@@ -1097,7 +1104,7 @@ Result<ReadResult> CandleArchive::read_locked(std::span<const SeriesFiles> serie
       for (std::size_t f = 0; f < files.size(); ++f) {
         std::vector<std::size_t> one_unsorted;
         auto one_sink = [&](std::size_t) -> std::vector<StoredCandle>& { return per_file[f]; };
-        if (auto s1 = read_files({files[f]}, one_sink, &one_unsorted); !s1) {
+        if (auto s1 = read_files({files[f]}, one_sink, &one_unsorted, columns); !s1) {
           out.errors.push_back(FileError{files[f].file->path, s1.error().message});
           bad_files.insert(files[f].file->path);
           per_file[f].clear();

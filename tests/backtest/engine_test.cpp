@@ -112,6 +112,8 @@ TEST(Backtest, a_range_reads_only_the_files_of_its_months) {
     Candle c;
     c.open_time = from_epoch_ms(t);
     c.open = c.high = c.low = c.close = Price::from_units(100);
+    c.volume = Quantity::from_units(2);
+    c.turnover = Money::from_units(200);
     c.closed = true;
     candles.push_back(c);
   }
@@ -141,6 +143,17 @@ TEST(Backtest, a_range_reads_only_the_files_of_its_months) {
   auto feb = load_from_store(dir, {key("BTCUSDT")}, {from_epoch_ms(1'706'745'600'000), from_epoch_ms(1'709'251'200'000)});
   ASSERT_TRUE(feb) << feb.error().message;
   EXPECT_EQ(feb->front().candles.size(), 29U * 24);
+  // What `twinstar backtest` reads: the same candles without volume and turnover.
+  auto skip = load_from_store(dir, {key("BTCUSDT")}, march, VolumeColumns::skip);
+  ASSERT_TRUE(skip) << skip.error().message;
+  ASSERT_EQ(skip->front().candles.size(), r->front().candles.size());
+  for (std::size_t i = 0; i < r->front().candles.size(); ++i) {
+    Candle want = r->front().candles[i];
+    EXPECT_EQ(want.volume, Quantity::from_units(2)) << i;
+    want.volume = Quantity{};
+    want.turnover = Money{};
+    EXPECT_EQ(skip->front().candles[i], want) << i;
+  }
   auto all = load_from_store(dir, {key("BTCUSDT")}, {});
   ASSERT_FALSE(all);
   EXPECT_NE(all.error().message.find("unreadable file"), std::string::npos) << all.error().message;

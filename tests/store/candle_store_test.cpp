@@ -469,6 +469,15 @@ TEST(CandleStore, journal_and_parts_are_read_together_and_the_later_write_wins) 
     for (int i = 0; i < 8; ++i) {
       EXPECT_EQ(rows.series[0].candles[i].to_candle(), i == 3 ? rewritten : candle_at(i)) << when << " " << i;
     }
+    // Prices only: the same rows, from the journal and the parts alike, without volume or turnover.
+    auto prices = archive->read(listed, 0, true, CandleColumns::prices).value();
+    ASSERT_EQ(prices.series[0].candles.size(), 8u) << when;
+    for (int i = 0; i < 8; ++i) {
+      Candle want = i == 3 ? rewritten : candle_at(i);
+      want.volume = Quantity{};
+      want.turnover = Money{};
+      EXPECT_EQ(prices.series[0].candles[i].to_candle(), want) << when << " " << i;
+    }
     auto newest = archive->read(listed, 2).value();
     ASSERT_EQ(newest.series[0].candles.size(), 2u) << when;
     EXPECT_EQ(newest.series[0].candles[1].to_candle(), candle_at(7)) << when;
