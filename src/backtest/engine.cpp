@@ -238,7 +238,7 @@ Result<BacktestResult> run_backtest(const std::vector<SeriesData>& data, const B
 
   MetricsInput in;
   in.initial_equity = options.ledger.initial_capital;
-  in.equity = result.equity;
+  in.equity = std::move(result.equity);  // lent to the metrics, not copied
   // Buy and hold from the first traded bar of the first series.
   auto first_traded = data[0].candles.begin();
   if (trade_from) {
@@ -254,6 +254,7 @@ Result<BacktestResult> run_backtest(const std::vector<SeriesData>& data, const B
                                     t.side == Side::buy ? t.quantity : -t.quantity, t.pnl, t.fees, t.return_pct});
   }
   result.metrics = compute_metrics(in);
+  result.equity = std::move(in.equity);
   return result;
 }
 

@@ -283,8 +283,7 @@ Result<std::string> Trader::close(const Symbol& symbol, OrderPurpose purpose, st
   }
   p.exit_order = request.client_id;
   p.exit_purpose = purpose;
-  exits_[request.client_id] = symbol;
-  exit_sent_at_[request.client_id] = clock_.now();
+  exits_[request.client_id] = ExitInFlight{symbol, {}, {}, {}, clock_.now()};
   return request.client_id;
 }
 
@@ -295,9 +294,9 @@ void Trader::on_order_update(const OrderUpdate& update) {
   }
   auto ex = exits_.find(update.client_id);
   if (ex == exits_.end()) return;
-  auto pos = positions_.find(ex->second);
+  auto pos = positions_.find(ex->second.symbol);
   if (pos == positions_.end()) return;
-  apply_exit(pos->second, update, is_terminal(update.status));
+  apply_exit(pos->second, ex, update, is_terminal(update.status));
 }
 
 void Trader::finish_entry(const std::string& client_id, const OrderUpdate& update) {
@@ -346,32 +345,28 @@ void Trader::finish_entry(const std::string& client_id, const OrderUpdate& updat
   positions_[symbol] = std::move(p);
 }
 
-void Trader::apply_exit(Position& p, const OrderUpdate& update, bool terminal) {
+void Trader::apply_exit(Position& p, std::map<std::string, ExitInFlight>::iterator exit, const OrderUpdate& update,
+                        bool terminal) {
   const std::string& id = update.client_id;
-  const Quantity seen = exit_seen_[id];
-  const Money seen_fees = exit_fees_seen_[id];
-  const Quantity delta = update.filled - seen;
+  ExitInFlight& seen = exit->second;
+  const Quantity delta = update.filled - seen.filled;
   if (delta.is_positive()) {
     // The newly filled part's notional: the cumulative notional minus what was already applied.
     const Money cumulative = notional(update.average_price, update.filled);
-    const Money delta_notional = cumulative - exit_notional_seen_[id];
+    const Money delta_notional = cumulative - seen.notional;
     const Money entry_part = notional(p.entry_price, delta);
     p.realized_gross += p.side == Side::buy ? delta_notional - entry_part : entry_part - delta_notional;
     p.exit_notional += delta_notional;
     p.quantity -= delta;
-    exit_seen_[id] = update.filled;
-    exit_notional_seen_[id] = cumulative;
+    seen.filled = update.filled;
+    seen.notional = cumulative;
   }
-  if (update.fees != seen_fees) {
-    p.exit_fees += update.fees - seen_fees;
-    exit_fees_seen_[id] = update.fees;
+  if (update.fees != seen.fees) {
+    p.exit_fees += update.fees - seen.fees;
+    seen.fees = update.fees;
   }
   if (!terminal) return;
-  exits_.erase(id);
-  exit_seen_.erase(id);
-  exit_fees_seen_.erase(id);
-  exit_notional_seen_.erase(id);
-  exit_sent_at_.erase(id);
+  exits_.erase(exit);
   p.exit_order.reset();
   if (p.quantity.is_positive()) {
     stats_.last_refusal = fmt::format("exit {} on {} ended {} with {} still open: {}", id, p.symbol,
@@ -439,10 +434,10 @@ void Trader::on_time(Timestamp now) {
       e.cancel_sent = gateway_.cancel(id, e.request.symbol).has_value();
     }
   }
-  for (auto& [id, sent] : exit_sent_at_) {
-    if (now - sent >= options_.order_timeout) {
+  for (auto& [id, e] : exits_) {
+    if (now - e.sent_at >= options_.order_timeout) {
       ++stats_.timeouts;
-      if (gateway_.cancel(id, exits_.at(id))) sent = now;  // retried by the next check after the cancel lands
+      if (gateway_.cancel(id, e.symbol)) e.sent_at = now;  // retried by the next check after the cancel lands
     }
   }
 }

@@ -181,7 +181,15 @@ class Trader {
   void unclaim(const Symbol& symbol);
   std::string next_client_id();
   void finish_entry(const std::string& client_id, const OrderUpdate& update);
-  void apply_exit(Position& position, const OrderUpdate& update, bool terminal);
+  struct ExitInFlight {
+    Symbol symbol;
+    Quantity filled;   // what the updates so far reported, already applied to the position
+    Money fees;
+    Money notional;
+    Timestamp sent_at{};
+  };
+  void apply_exit(Position& position, std::map<std::string, ExitInFlight>::iterator exit, const OrderUpdate& update,
+                  bool terminal);
 
   TraderOptions options_;
   CapitalLedger& ledger_;
@@ -190,11 +198,7 @@ class Trader {
   SymbolClaims* claims_;
   std::map<std::string, Entry> entries_;            // client id -> entry in flight
   std::map<Symbol, Position> positions_;
-  std::map<std::string, Symbol> exits_;            // client id -> symbol of the exit in flight
-  std::map<std::string, Quantity> exit_seen_;      // client id -> filled quantity already applied
-  std::map<std::string, Money> exit_fees_seen_;
-  std::map<std::string, Money> exit_notional_seen_;
-  std::map<std::string, Timestamp> exit_sent_at_;
+  std::map<std::string, ExitInFlight> exits_;      // client id -> exit in flight
   std::map<Symbol, PendingReversal> reversals_;
   std::map<Symbol, std::pair<Quantity, Money>> symbol_lots_;
   std::vector<TradeRecord> trades_;

@@ -102,6 +102,11 @@ class MaCross final : public Strategy {
                         s->slow_n_);
     }
     s->params_ = r.used();
+    // Formatted once: a backtest makes thousands of signals.
+    for (const bool up : {true, false}) {
+      (up ? s->reason_up_ : s->reason_down_) =
+          fmt::format("{} {}/{} cross {}", s->ema_ ? "EMA" : "SMA", s->fast_n_, s->slow_n_, up ? "up" : "down");
+    }
     s->reset();
     return std::unique_ptr<Strategy>(std::move(s));
   }
@@ -120,8 +125,7 @@ class MaCross final : public Strategy {
       if (up || down) {
         // Strength: how sharply the averages crossed, in ATRs.
         const double speed = std::abs(diff - *prev_diff_) / *atr;
-        out = make_signal(symbol, c, up ? Side::buy : Side::sell, speed * 4,
-                          fmt::format("{} {}/{} cross {}", ema_ ? "EMA" : "SMA", fast_n_, slow_n_, up ? "up" : "down"));
+        out = make_signal(symbol, c, up ? Side::buy : Side::sell, speed * 4, up ? reason_up_ : reason_down_);
         set_exits(*out, close, *atr, stop_atr_, take_atr_);
       }
     }
@@ -141,7 +145,7 @@ class MaCross final : public Strategy {
   MaCross() = default;
   MaCross(const MaCross& o)
       : fast_n_(o.fast_n_), slow_n_(o.slow_n_), atr_n_(o.atr_n_), ema_(o.ema_), stop_atr_(o.stop_atr_),
-        take_atr_(o.take_atr_), params_(o.params_) {}
+        take_atr_(o.take_atr_), params_(o.params_), reason_up_(o.reason_up_), reason_down_(o.reason_down_) {}
 
  private:
   void reset() {
@@ -157,6 +161,7 @@ class MaCross final : public Strategy {
   bool ema_ = false;
   double stop_atr_ = 2, take_atr_ = 3;
   StrategyParams params_;
+  std::string reason_up_, reason_down_;
   std::optional<Sma> fast_sma_, slow_sma_;
   std::optional<Ema> fast_ema_, slow_ema_;
   std::optional<Atr> atr_;
