@@ -13,6 +13,7 @@ namespace {
 std::string describe_key(const SeriesKey& k) { return fmt::format("{} {} {} {}", k.exchange, k.market, k.symbol, k.interval); }
 
 void clip(std::vector<Candle>& candles, const TimeRange& range) {
+  if (!range.from && !range.to) return;
   std::erase_if(candles, [&](const Candle& c) {
     const Timestamp t(c.open_time);
     return (range.from && t < *range.from) || (range.to && t >= *range.to);
@@ -57,17 +58,15 @@ Result<std::vector<SeriesData>> load_from_store(const std::filesystem::path& dat
     wanted.push_back(*it);
     keep_periods_in_range(wanted.back(), range);
   }
-  auto read = (*archive)->read(wanted, 0, true,
-                               volumes == VolumeColumns::skip ? store::CandleColumns::prices : store::CandleColumns::all);
+  auto read = (*archive)->read_candles(
+      wanted, volumes == VolumeColumns::skip ? store::CandleColumns::prices : store::CandleColumns::all);
   if (!read) return std::unexpected(read.error());
   if (!read->errors.empty()) {
     return make_error(ErrorCode::io_error, "unreadable file {}: {}", read->errors.front().path.string(), read->errors.front().message);
   }
   std::vector<SeriesData> out;
-  for (const auto& rows : read->series) {
-    SeriesData s{rows.key, {}};
-    s.candles.reserve(rows.candles.size());
-    for (const auto& c : rows.candles) s.candles.push_back(c.to_candle());
+  for (auto& rows : read->series) {
+    SeriesData s{rows.key, std::move(rows.candles)};
     clip(s.candles, range);
     if (auto ok = check_not_empty(s, range); !ok) return std::unexpected(ok.error());
     out.push_back(std::move(s));

@@ -811,8 +811,25 @@ Result<std::size_t> CandleArchive::write_groups(std::span<const Group> groups, s
   return groups.size();
 }
 
-Status CandleArchive::read_files(const std::vector<FileRef>& refs,
-                                 const std::function<std::vector<StoredCandle>&(std::size_t)>& sink,
+namespace {
+
+// The two row types a read fills: the store's own and the engine's closed Candle.
+template <class Row>
+Row make_row(std::int64_t ms, std::int64_t o, std::int64_t h, std::int64_t l, std::int64_t c, std::int64_t v, std::int64_t t) {
+  const StoredCandle row{ms, o, h, l, c, v, t};
+  if constexpr (std::is_same_v<Row, StoredCandle>) {
+    return row;
+  } else {
+    return row.to_candle();
+  }
+}
+std::int64_t row_ms(const StoredCandle& r) { return r.open_time_ms; }
+std::int64_t row_ms(const Candle& r) { return to_epoch_ms(r.open_time); }
+
+}  // namespace
+
+template <class Row>
+Status CandleArchive::read_files(const std::vector<FileRef>& refs, const std::function<std::vector<Row>&(std::size_t)>& sink,
                                  std::vector<std::size_t>* unsorted_files, CandleColumns columns) {
   std::vector<const PartFile*> files;
   for (const auto& r : refs) files.push_back(r.file);
@@ -850,7 +867,7 @@ Status CandleArchive::read_files(const std::vector<FileRef>& refs,
     std::vector<std::int64_t> last(part_idx.size(), INT64_MIN);
     std::vector<std::size_t> count(part_idx.size(), 0);
     std::vector<bool> unsorted(part_idx.size(), false);
-    std::vector<std::vector<StoredCandle>*> dst(part_idx.size());
+    std::vector<std::vector<Row>*> dst(part_idx.size());
     for (std::size_t k = 0; k < part_idx.size(); ++k) dst[k] = &sink(part_idx[k]);
     while (true) {
       DuckChunk chunk = fetch_chunk(*result);
@@ -877,22 +894,17 @@ Status CandleArchive::read_files(const std::vector<FileRef>& refs,
         const std::size_t f = index[r];
         if (f >= part_idx.size()) return make_error(ErrorCode::internal, "DuckDB returned file_index {} of {}", f, part_idx.size());
         bool ok_v = true, ok_t = true;
-        StoredCandle c;
-        c.open_time_ms = micros_to_ms(ts[r]);
-        c.open = px[0][r];
-        c.high = px[1][r];
-        c.low = px[2][r];
-        c.close = px[3][r];
-        c.volume = volumes ? hugeint_to_int64(vol[r], ok_v) : 0;
-        c.turnover = volumes ? hugeint_to_int64(turn[r], ok_t) : 0;
+        const std::int64_t ms = micros_to_ms(ts[r]);
+        const std::int64_t volume = volumes ? hugeint_to_int64(vol[r], ok_v) : 0;
+        const std::int64_t turnover = volumes ? hugeint_to_int64(turn[r], ok_t) : 0;
         ++count[f];
         if (!ok_v || !ok_t) {
           return make_error(ErrorCode::overflow, "{}: row {}: volume or turnover exceeds the engine's fixed-point range",
                             paths[f].string(), count[f]);
         }
-        if (c.open_time_ms <= last[f]) unsorted[f] = true;
-        last[f] = c.open_time_ms;
-        dst[f]->push_back(c);
+        if (ms <= last[f]) unsorted[f] = true;
+        last[f] = ms;
+        dst[f]->push_back(make_row<Row>(ms, px[0][r], px[1][r], px[2][r], px[3][r], volume, turnover));
       }
     }
     // A failure while streaming (e.g. a corrupt file) ends the chunks early: never a silent partial read.
@@ -934,12 +946,12 @@ Status CandleArchive::read_files(const std::vector<FileRef>& refs,
         path_list(paths), where));
     auto file_error = [&](std::uint64_t fi) { return fi < paths.size() ? paths[fi].string() : std::string("journal"); };
     if (!result) return make_error(ErrorCode::io_error, "{}{}", paths.size() == 1 ? paths[0].string() + ": " : "", result.error().message);
-    std::vector<std::vector<StoredCandle>*> dst(files.size(), nullptr);
+    std::vector<std::vector<Row>*> dst(files.size(), nullptr);
     for (std::size_t i : journal_idx) dst[i] = &sink(i);
     std::string last_key;
     std::uint64_t last_fi = UINT64_MAX;
     std::string_view last_strings[5];
-    std::vector<StoredCandle>* current = nullptr;
+    std::vector<Row>* current = nullptr;
     std::vector<std::string> holder(5);
     while (true) {
       DuckChunk chunk = fetch_chunk(*result);
@@ -970,8 +982,8 @@ Status CandleArchive::read_files(const std::vector<FileRef>& refs,
           current = it == entry_of.end() ? nullptr : dst[it->second];  // another series, or superseded
         }
         if (current != nullptr) {
-          current->push_back(StoredCandle{col[0][r], col[1][r], col[2][r], col[3][r], col[4][r], volumes ? col[5][r] : 0,
-                                          volumes ? col[6][r] : 0});
+          current->push_back(make_row<Row>(col[0][r], col[1][r], col[2][r], col[3][r], col[4][r], volumes ? col[5][r] : 0,
+                                           volumes ? col[6][r] : 0));
         }
       }
     }
@@ -982,8 +994,18 @@ Status CandleArchive::read_files(const std::vector<FileRef>& refs,
 
 Result<ReadResult> CandleArchive::read(std::span<const SeriesFiles> series, std::size_t newest_n, bool dedupe,
                                        CandleColumns columns) {
+  return read_rows<StoredCandle>(series, newest_n, dedupe, columns);
+}
+
+Result<CandleReadResult> CandleArchive::read_candles(std::span<const SeriesFiles> series, CandleColumns columns) {
+  return read_rows<Candle>(series, 0, true, columns);
+}
+
+template <class Row>
+Result<BasicReadResult<Row>> CandleArchive::read_rows(std::span<const SeriesFiles> series, std::size_t newest_n, bool dedupe,
+                                                      CandleColumns columns) {
   std::lock_guard lock(mutex_);
-  auto out = read_locked(series, newest_n, dedupe, columns);
+  auto out = read_locked<Row>(series, newest_n, dedupe, columns);
   if (!out) return out;
   for (const auto& [path, why] : bad_journal_) out->errors.push_back(FileError{path, why});
   // A file listed by the caller and gone now was merged by the writing process in between: its
@@ -1014,7 +1036,7 @@ Result<ReadResult> CandleArchive::read(std::span<const SeriesFiles> series, std:
     add_journal_entries_locked(one, &series[s].key);
     again.push_back(std::move(one[0]));
   }
-  auto retry = read_locked(again, newest_n, dedupe, columns);
+  auto retry = read_locked<Row>(again, newest_n, dedupe, columns);
   if (!retry) return retry;
   std::erase_if(out->errors, vanished);
   for (std::size_t k = 0; k < stale.size(); ++k) out->series[stale[k]] = std::move(retry->series[k]);
@@ -1022,15 +1044,16 @@ Result<ReadResult> CandleArchive::read(std::span<const SeriesFiles> series, std:
   return out;
 }
 
-Result<ReadResult> CandleArchive::read_locked(std::span<const SeriesFiles> series, std::size_t newest_n, bool dedupe,
-                                              CandleColumns columns) {
-  ReadResult out;
+template <class Row>
+Result<BasicReadResult<Row>> CandleArchive::read_locked(std::span<const SeriesFiles> series, std::size_t newest_n, bool dedupe,
+                                                        CandleColumns columns) {
+  BasicReadResult<Row> out;
   out.series.resize(series.size());
   // Per series: how many periods (counted from the newest) to read; grows until newest_n is met.
   std::vector<std::vector<std::string>> periods(series.size());
   std::vector<std::size_t> take(series.size(), 0);
   std::vector<bool> pending(series.size(), true);
-  std::vector<std::vector<StoredCandle>> raw(series.size());
+  std::vector<std::vector<Row>> raw(series.size());
   std::set<fs::path> bad_files;
   for (std::size_t s = 0; s < series.size(); ++s) {
     out.series[s].key = series[s].key;
@@ -1077,8 +1100,8 @@ Result<ReadResult> CandleArchive::read_locked(std::span<const SeriesFiles> serie
     // Rows of a series with only part files go straight into one vector (the result keeps file
     // order); a series with journal entries collects per file, then concatenates in (period, seq)
     // order, so "the later write wins" below holds across both.
-    std::vector<std::vector<StoredCandle>> fresh(series.size());
-    std::vector<std::vector<StoredCandle>> per_file(files.size());
+    std::vector<std::vector<Row>> fresh(series.size());
+    std::vector<std::vector<Row>> per_file(files.size());
     std::vector<std::uintmax_t> reserve(series.size(), 0);
     for (std::size_t f = 0; f < files.size(); ++f) {
       // A part file holds at most one period of candles; its bytes bound it more tightly when
@@ -1091,11 +1114,11 @@ Result<ReadResult> CandleArchive::read_locked(std::span<const SeriesFiles> serie
       if (reserve[s] > 0 && !has_journal[s]) fresh[s].reserve(static_cast<std::size_t>(reserve[s]));
     }
     bool all_per_file = false;
-    auto sink = [&](std::size_t f) -> std::vector<StoredCandle>& {
+    auto sink = [&](std::size_t f) -> std::vector<Row>& {
       return all_per_file || has_journal[owner[f]] ? per_file[f] : fresh[owner[f]];
     };
     std::vector<std::size_t> unsorted;
-    if (auto st = read_files(files, sink, &unsorted, columns); !st) {
+    if (auto st = read_files<Row>(files, sink, &unsorted, columns); !st) {
       // Find the unreadable files one by one; the others still load.
       all_per_file = true;
       unsorted.clear();
@@ -1103,8 +1126,8 @@ Result<ReadResult> CandleArchive::read_locked(std::span<const SeriesFiles> serie
       for (auto& v : per_file) v.clear();
       for (std::size_t f = 0; f < files.size(); ++f) {
         std::vector<std::size_t> one_unsorted;
-        auto one_sink = [&](std::size_t) -> std::vector<StoredCandle>& { return per_file[f]; };
-        if (auto s1 = read_files({files[f]}, one_sink, &one_unsorted, columns); !s1) {
+        auto one_sink = [&](std::size_t) -> std::vector<Row>& { return per_file[f]; };
+        if (auto s1 = read_files<Row>({files[f]}, one_sink, &one_unsorted, columns); !s1) {
           out.errors.push_back(FileError{files[f].file->path, s1.error().message});
           bad_files.insert(files[f].file->path);
           per_file[f].clear();
@@ -1118,7 +1141,7 @@ Result<ReadResult> CandleArchive::read_locked(std::span<const SeriesFiles> serie
       if (!all_per_file && !has_journal[owner[f]]) continue;
       auto& dst = fresh[owner[f]];
       dst.insert(dst.end(), per_file[f].begin(), per_file[f].end());
-      std::vector<StoredCandle>().swap(per_file[f]);
+      std::vector<Row>().swap(per_file[f]);
     }
     // Files arrive oldest period first per series; this pass's rows go before earlier passes'.
     for (std::size_t s = 0; s < series.size(); ++s) {
@@ -1135,12 +1158,12 @@ Result<ReadResult> CandleArchive::read_locked(std::span<const SeriesFiles> serie
     auto& v = raw[s];
     auto& rows = out.series[s];
     // Stable: among equal open times the later file (later write) comes last and wins.
-    if (!std::is_sorted(v.begin(), v.end(), [](auto& a, auto& b) { return a.open_time_ms < b.open_time_ms; })) {
-      std::stable_sort(v.begin(), v.end(), [](auto& a, auto& b) { return a.open_time_ms < b.open_time_ms; });
+    if (!std::is_sorted(v.begin(), v.end(), [](auto& a, auto& b) { return row_ms(a) < row_ms(b); })) {
+      std::stable_sort(v.begin(), v.end(), [](auto& a, auto& b) { return row_ms(a) < row_ms(b); });
     }
     std::size_t w = 0;  // deduplicate in place
     for (std::size_t i = 0; i < v.size(); ++i) {
-      if (w > 0 && v[w - 1].open_time_ms == v[i].open_time_ms) {
+      if (w > 0 && row_ms(v[w - 1]) == row_ms(v[i])) {
         if (v[w - 1] == v[i]) ++rows.duplicate_rows; else ++rows.conflicting_rows;
         if (dedupe) {
           v[w - 1] = v[i];
@@ -1216,7 +1239,7 @@ Result<CompactReport> CandleArchive::compact(std::size_t min_parts) {
     std::vector<std::vector<StoredCandle>> per_file(files.size());
     std::vector<bool> failed(todo.size(), false);
     auto sink = [&](std::size_t f) -> std::vector<StoredCandle>& { return per_file[f]; };
-    if (auto st = read_files(files, sink); !st) {
+    if (auto st = read_files<StoredCandle>(files, sink); !st) {
       for (auto& v : per_file) v.clear();
       for (std::size_t g = first; g < last; ++g) {
         std::vector<FileRef> one;
@@ -1228,7 +1251,7 @@ Result<CompactReport> CandleArchive::compact(std::size_t min_parts) {
           }
         }
         auto one_sink = [&](std::size_t k) -> std::vector<StoredCandle>& { return per_file[idx[k]]; };
-        if (auto s1 = read_files(one, one_sink); !s1) {
+        if (auto s1 = read_files<StoredCandle>(one, one_sink); !s1) {
           failed[g] = true;
           for (std::size_t f : idx) per_file[f].clear();
           report.errors.push_back(FileError{todo[g].series->dir, fmt::format("period {} not compacted: {}",

@@ -66,22 +66,28 @@ struct FileError {
 };
 
 // Rows of one series read from disk, deduplicated by open time (the later write wins).
-struct SeriesRows {
+// Row: StoredCandle (the store's own form) or Candle (read_candles: no second copy to convert).
+template <class Row>
+struct BasicSeriesRows {
   SeriesKey key;
-  std::vector<StoredCandle> candles;
+  std::vector<Row> candles;
   std::size_t duplicate_rows = 0;    // same open time in two files, same values
   std::size_t conflicting_rows = 0;  // same open time, different values (later file kept)
   std::size_t unsorted_files = 0;    // files whose rows were not ascending
 };
+using SeriesRows = BasicSeriesRows<StoredCandle>;
 
 // Which value columns a read decodes. `prices` skips volume and turnover (read as zero): the
 // backtest uses neither, and their DECIMAL(38,8) decoding is a fifth of a read's time.
 enum class CandleColumns : std::uint8_t { all, prices };
 
-struct ReadResult {
-  std::vector<SeriesRows> series;  // same order as requested
-  std::vector<FileError> errors;   // unreadable files; their series are read without them
+template <class Row>
+struct BasicReadResult {
+  std::vector<BasicSeriesRows<Row>> series;  // same order as requested
+  std::vector<FileError> errors;             // unreadable files; their series are read without them
 };
+using ReadResult = BasicReadResult<StoredCandle>;
+using CandleReadResult = BasicReadResult<Candle>;
 
 struct WriteReport {
   std::uint64_t seq = 0;
@@ -141,6 +147,8 @@ class CandleArchive {
   // Unreadable files are reported in errors and skipped. Thread: any. Errors: io_error.
   Result<ReadResult> read(std::span<const SeriesFiles> series, std::size_t newest_n = 0, bool dedupe = true,
                           CandleColumns columns = CandleColumns::all);
+  // The same read, straight into closed Candles (a backtest's input).
+  Result<CandleReadResult> read_candles(std::span<const SeriesFiles> series, CandleColumns columns = CandleColumns::all);
 
   // Merges the journal into the parts, and each period that has at least `min_parts` part files
   // into one file, then deletes the merged parts and journal files. Never exposes a missing row;
@@ -180,8 +188,12 @@ class CandleArchive {
   Result<std::size_t> write_groups(std::span<const Group> groups, std::uint64_t staging_id);
   Result<SeriesFiles> scan_series(const std::filesystem::path& dir, const SeriesKey& key, std::vector<PartFile>* superseded);
   Result<std::vector<SeriesFiles>> list_locked();
-  Result<ReadResult> read_locked(std::span<const SeriesFiles> series, std::size_t newest_n, bool dedupe,
-                                 CandleColumns columns);
+  template <class Row>
+  Result<BasicReadResult<Row>> read_rows(std::span<const SeriesFiles> series, std::size_t newest_n, bool dedupe,
+                                         CandleColumns columns);
+  template <class Row>
+  Result<BasicReadResult<Row>> read_locked(std::span<const SeriesFiles> series, std::size_t newest_n, bool dedupe,
+                                           CandleColumns columns);
   // Brings journal_ up to date with the journal folder (new files indexed with one query).
   Status refresh_journal_locked();
   // Adds the journal's entries to `series` (creating series found only there) and drops the
@@ -194,8 +206,8 @@ class CandleArchive {
   // Reads every row of `files` (part files and journal entries) into sink(i) for files[i], each
   // file's rows in file order (all part files' rows before all journal rows). Indices of part
   // files whose rows were not ascending go to unsorted_files. Errors name the file when one.
-  Status read_files(const std::vector<FileRef>& files,
-                    const std::function<std::vector<StoredCandle>&(std::size_t)>& sink,
+  template <class Row>
+  Status read_files(const std::vector<FileRef>& files, const std::function<std::vector<Row>&(std::size_t)>& sink,
                     std::vector<std::size_t>* unsorted_files = nullptr, CandleColumns columns = CandleColumns::all);
   // Runs `copy` (a COPY statement reading twinstar_rows()) with `source` as the rows.
   Status copy_rows(detail::RowSource& source, const std::string& copy);

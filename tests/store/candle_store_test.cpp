@@ -478,6 +478,10 @@ TEST(CandleStore, journal_and_parts_are_read_together_and_the_later_write_wins) 
       want.turnover = Money{};
       EXPECT_EQ(prices.series[0].candles[i].to_candle(), want) << when << " " << i;
     }
+    // Straight into Candles: the same rows.
+    auto candles = archive->read_candles(listed).value();
+    ASSERT_EQ(candles.series[0].candles.size(), 8u) << when;
+    for (int i = 0; i < 8; ++i) EXPECT_EQ(candles.series[0].candles[i], rows.series[0].candles[i].to_candle()) << when << " " << i;
     auto newest = archive->read(listed, 2).value();
     ASSERT_EQ(newest.series[0].candles.size(), 2u) << when;
     EXPECT_EQ(newest.series[0].candles[1].to_candle(), candle_at(7)) << when;
