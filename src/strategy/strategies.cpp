@@ -6,6 +6,7 @@
 #include <cmath>
 #include <deque>
 #include <set>
+#include <utility>
 
 #include "strategy/indicators.hpp"
 #include "strategy/strategy.hpp"
@@ -118,18 +119,16 @@ class MaCross final : public Strategy {
     const auto atr = atr_->update(c);
     if (!fast || !slow || !atr) return std::nullopt;
     const double diff = *fast - *slow;
-    std::optional<Signal> out;
-    if (prev_diff_ && *atr > 0) {
-      const bool up = *prev_diff_ <= 0 && diff > 0;
-      const bool down = *prev_diff_ >= 0 && diff < 0;
-      if (up || down) {
-        // Strength: how sharply the averages crossed, in ATRs.
-        const double speed = std::abs(diff - *prev_diff_) / *atr;
-        out = make_signal(symbol, c, up ? Side::buy : Side::sell, speed * 4, up ? reason_up_ : reason_down_);
-        set_exits(*out, close, *atr, stop_atr_, take_atr_);
-      }
-    }
-    prev_diff_ = diff;
+    const std::optional<double> prev = std::exchange(prev_diff_, diff);
+    // Most candles cross nothing: return before any Signal is built.
+    if (!prev || !(*atr > 0)) return std::nullopt;
+    const bool up = *prev <= 0 && diff > 0;
+    const bool down = *prev >= 0 && diff < 0;
+    if (!up && !down) return std::nullopt;
+    // Strength: how sharply the averages crossed, in ATRs.
+    const double speed = std::abs(diff - *prev) / *atr;
+    Signal out = make_signal(symbol, c, up ? Side::buy : Side::sell, speed * 4, up ? reason_up_ : reason_down_);
+    set_exits(out, close, *atr, stop_atr_, take_atr_);
     return out;
   }
 
