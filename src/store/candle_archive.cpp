@@ -1157,12 +1157,18 @@ Result<BasicReadResult<Row>> CandleArchive::read_locked(std::span<const SeriesFi
   for (std::size_t s = 0; s < series.size(); ++s) {
     auto& v = raw[s];
     auto& rows = out.series[s];
+    // Rows up to the first that does not rise are already in place (all of them, normally):
+    // one pass finds it, and nothing before it is copied.
+    const auto by_time = [](auto& a, auto& b) { return row_ms(a) < row_ms(b); };
+    const auto fall = std::adjacent_find(v.begin(), v.end(), [](auto& a, auto& b) { return row_ms(a) >= row_ms(b); });
+    std::size_t w = fall == v.end() ? v.size() : static_cast<std::size_t>(fall - v.begin()) + 1;
     // Stable: among equal open times the later file (later write) comes last and wins.
-    if (!std::is_sorted(v.begin(), v.end(), [](auto& a, auto& b) { return row_ms(a) < row_ms(b); })) {
-      std::stable_sort(v.begin(), v.end(), [](auto& a, auto& b) { return row_ms(a) < row_ms(b); });
+    if (fall != v.end() && !std::is_sorted(fall, v.end(), by_time)) {
+      std::stable_sort(v.begin(), v.end(), by_time);
+      w = 0;
     }
-    std::size_t w = 0;  // deduplicate in place
-    for (std::size_t i = 0; i < v.size(); ++i) {
+    // Deduplicate in place from there.
+    for (std::size_t i = w; i < v.size(); ++i) {
       if (w > 0 && row_ms(v[w - 1]) == row_ms(v[i])) {
         if (v[w - 1] == v[i]) ++rows.duplicate_rows; else ++rows.conflicting_rows;
         if (dedupe) {

@@ -505,6 +505,38 @@ TEST(CandleStore, journal_and_parts_are_read_together_and_the_later_write_wins) 
   EXPECT_EQ(rows.series[0].duplicate_rows + rows.series[0].conflicting_rows, 0u);
 }
 
+TEST(CandleStore, files_that_overlap_by_one_row_read_in_order_with_the_later_write_winning) {
+  TempDir dir;
+  ManualClock clock;
+  auto opts = options_for(dir.path());
+  std::vector<Candle> first, second;
+  for (int i = 0; i < 5; ++i) first.push_back(candle_at(i));
+  for (int i = 4; i < 7; ++i) second.push_back(candle_at(i));
+  second.front().close = Price::from_raw(second.front().close.raw() + 7);  // the later write of candle 4
+  {
+    auto store = must_open(opts, clock);
+    ASSERT_TRUE(store->write_history(key("BTCUSDT"), first));
+    ASSERT_TRUE(store->write_history(key("BTCUSDT"), second));
+  }
+  ASSERT_EQ(part_files(dir.path()).size(), 2u);
+  auto archive = CandleArchive::open(dir.path(), ArchiveOptions{Durability::rename_only, false, 0}).value();
+  auto listed = archive->list().value();
+  // Rows arrive as 0 1 2 3 4 4' 5 6: already in time order, one open time twice.
+  auto rows = archive->read(listed, 0).value();
+  ASSERT_EQ(rows.series[0].candles.size(), 7u);
+  EXPECT_EQ(rows.series[0].conflicting_rows, 1u);
+  EXPECT_EQ(rows.series[0].unsorted_files, 0u);
+  for (int i = 0; i < 7; ++i) {
+    EXPECT_EQ(rows.series[0].candles[i].to_candle(), i == 4 ? second.front() : candle_at(i)) << i;
+  }
+  auto candles = archive->read_candles(listed).value();
+  ASSERT_EQ(candles.series[0].candles.size(), 7u);
+  EXPECT_EQ(candles.series[0].candles[4], second.front());
+  auto all = archive->read(listed, 0, /*dedupe=*/false).value();
+  ASSERT_EQ(all.series[0].candles.size(), 8u);
+  EXPECT_EQ(all.series[0].candles[5].to_candle(), second.front());
+}
+
 TEST(CandleStore, a_reader_whose_listing_went_stale_during_a_merge_still_reads_every_candle) {
   TempDir dir;
   ManualClock clock;
